@@ -1,0 +1,16 @@
+"""keras-rnn-kit: textbook recurrent networks as production Keras 3 software.
+
+Importing the package registers every kit layer and model with Keras, so `.keras`
+files that use them reload with `keras.saving.load_model(path)` alone.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from keras_rnn_kit import cells  # noqa: E402
+from keras_rnn_kit import layers  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["cells", "layers", "__version__"]

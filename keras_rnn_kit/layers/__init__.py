@@ -1,0 +1,1 @@
+"""keras_rnn_kit.layers."""

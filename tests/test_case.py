@@ -1,0 +1,81 @@
+"""Helpers the test modules share: config round trips, fresh-process reloads."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(code: str, timeout: float = 240.0, env: dict | None = None) -> str:
+    """Runs `code` in a fresh Python process and returns its stdout.
+
+    Raises `AssertionError` with the child's stderr if it exits non-zero.
+    """
+    child_env = dict(os.environ)
+    child_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    child_env.update(env or {})
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+        env=child_env,
+    )
+    assert result.returncode == 0, (
+        f"child process failed ({result.returncode}):\n{result.stderr[-4000:]}"
+    )
+    return result.stdout
+
+
+def assert_config_round_trip(layer):
+    """`from_config(get_config())` rebuilds a layer with the same config."""
+    config = layer.get_config()
+    clone = layer.__class__.from_config(config)
+    assert clone.get_config() == config
+    return clone
+
+
+def assert_reloads_in_fresh_process(model, inputs, tmp_path, atol=1e-6):
+    """Saves `model` as `.keras`, reloads it in a new process without
+    `custom_objects` (only `import keras_rnn_kit`) and checks the outputs match.
+
+    Args:
+        model: a built `keras.Model`.
+        inputs: a numpy array or a dict of numpy arrays.
+        tmp_path: pytest's `tmp_path`.
+        atol: tolerance on the outputs.
+    """
+    model_path = os.path.join(tmp_path, "model.keras")
+    inputs_path = os.path.join(tmp_path, "inputs.npz")
+    outputs_path = os.path.join(tmp_path, "outputs.npz")
+    model.save(model_path)
+    named = inputs if isinstance(inputs, dict) else {"__single__": inputs}
+    np.savez(inputs_path, **named)
+    expected = keras.tree.flatten(model(inputs))
+    run_python(
+        f"""
+        import keras, numpy as np
+        import keras_rnn_kit  # registers the kit's classes; no custom_objects
+        model = keras.saving.load_model({model_path!r})
+        data = dict(np.load({inputs_path!r}))
+        inputs = data["__single__"] if "__single__" in data else data
+        outputs = keras.tree.flatten(model(inputs))
+        np.savez({outputs_path!r}, *[np.asarray(o) for o in outputs])
+        """
+    )
+    reloaded = np.load(outputs_path)
+    assert len(reloaded.files) == len(expected)
+    for i, want in enumerate(expected):
+        np.testing.assert_allclose(reloaded[f"arr_{i}"], np.asarray(want), atol=atol)
+
+
+def dumps(obj) -> str:
+    """Stable JSON for comparing configs in assertion messages."""
+    return json.dumps(obj, sort_keys=True, default=str)
