@@ -1,6 +1,5 @@
 """Helpers the test modules share: config round trips, fresh-process reloads."""
 
-import json
 import os
 import subprocess
 import sys
@@ -74,8 +73,3 @@ def assert_reloads_in_fresh_process(model, inputs, tmp_path, atol=1e-6):
     assert len(reloaded.files) == len(expected)
     for i, want in enumerate(expected):
         np.testing.assert_allclose(reloaded[f"arr_{i}"], np.asarray(want), atol=atol)
-
-
-def dumps(obj) -> str:
-    """Stable JSON for comparing configs in assertion messages."""
-    return json.dumps(obj, sort_keys=True, default=str)

@@ -5,8 +5,8 @@ from keras import ops
 
 from keras_rnn_kit.utils.validation import check_floating_dtype
 from keras_rnn_kit.utils.validation import check_positive_int
-from keras_rnn_kit.utils.validation import check_rate
 from keras_rnn_kit.utils.validation import check_rank
+from keras_rnn_kit.utils.validation import check_rate
 
 
 def _keras_dropout_mixin():

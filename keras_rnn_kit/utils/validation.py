@@ -60,7 +60,9 @@ def check_rank(name: str, shape, expected_ranks, what: str = "") -> None:
     if shape is None:
         return
     shape = tuple(shape)
-    ranks = (expected_ranks,) if isinstance(expected_ranks, int) else tuple(expected_ranks)
+    ranks = (
+        (expected_ranks,) if isinstance(expected_ranks, int) else tuple(expected_ranks)
+    )
     if len(shape) not in ranks:
         layout = f" {what}" if what else ""
         wanted = " or ".join(str(r) for r in ranks)
