@@ -1,5 +1,6 @@
 """Helpers the test modules share: config round trips, fresh-process reloads."""
 
+import copy
 import os
 import subprocess
 import sys
@@ -36,7 +37,8 @@ def run_python(code: str, timeout: float = 240.0, env: dict | None = None) -> st
 def assert_config_round_trip(layer):
     """`from_config(get_config())` rebuilds a layer with the same config."""
     config = layer.get_config()
-    clone = layer.__class__.from_config(config)
+    # Some Keras from_config methods pop keys from the dict they get: pass a copy.
+    clone = layer.__class__.from_config(copy.deepcopy(config))
     assert clone.get_config() == config
     return clone
 

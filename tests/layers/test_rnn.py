@@ -1,0 +1,66 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_rnn_kit import cells
+from keras_rnn_kit.layers.rnn import RNN
+from tests.cells.cell_fixtures import randomize_weights
+from tests.test_case import assert_config_round_trip
+from tests.test_case import assert_reloads_in_fresh_process
+
+
+def test_masked_input_falls_back_to_the_loop_and_matches_keras(rng):
+    kit = RNN(cells.LSTMCell(4), implementation="fused", return_state=True)
+    ref = keras.layers.RNN(cells.LSTMCell(4), return_state=True)
+    kit.build((None, 6, 3))
+    ref.build((None, 6, 3))
+    randomize_weights(ref)
+    kit.set_weights(ref.get_weights())
+    x = rng.normal(size=(2, 6, 3)).astype("float32")
+    mask = np.array([[True] * 6, [True] * 3 + [False] * 3])
+    for got, want in zip(kit(x, mask=mask), ref(x, mask=mask), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_dropout_in_training_uses_the_loop():
+    layer = RNN(cells.LSTMCell(4, dropout=0.5), implementation="fused")
+    x = np.ones((2, 5, 3), "float32")
+    layer.build(x.shape)
+    assert not layer._fused_applies(keras.ops.convert_to_tensor(x), None, True)
+    assert layer._fused_applies(keras.ops.convert_to_tensor(x), None, False)
+
+
+def test_fit_trains_through_the_fused_kernel(rng):
+    x = rng.normal(size=(64, 10, 3)).astype("float32")
+    y = x.sum(axis=(1, 2))[:, None] / 10.0
+    model = keras.Sequential(
+        [
+            keras.Input((10, 3)),
+            RNN(cells.OriginalLSTMCell(8), implementation="fused"),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 0.3 * history.history["loss"][0]
+
+
+def test_bad_implementation_is_reported():
+    with pytest.raises(ValueError, match="`implementation` must be one of 'auto'"):
+        RNN(cells.LSTMCell(3), implementation="cudnn")
+
+
+def test_config_round_trip_keeps_implementation():
+    layer = RNN(cells.LSTMCell(3), implementation="loop", return_sequences=True)
+    clone = assert_config_round_trip(layer)
+    assert clone.implementation == "loop" and clone.return_sequences
+
+
+@pytest.mark.slow
+def test_reloads_in_fresh_process(tmp_path, rng):
+    inputs = keras.Input((5, 3))
+    model = keras.Model(inputs, RNN(cells.OriginalLSTMCell(4))(inputs))
+    randomize_weights(model.layers[-1])
+    assert_reloads_in_fresh_process(
+        model, rng.normal(size=(2, 5, 3)).astype("float32"), tmp_path
+    )
