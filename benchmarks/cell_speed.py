@@ -1,0 +1,83 @@
+"""Training-step and inference time of each kit cell against its Keras equivalent."""
+
+import keras
+import tensorflow as tf
+
+from benchmarks.timing import interleaved_medians
+from keras_rnn_kit import cells
+from keras_rnn_kit.layers.rnn import RNN
+
+# (kit cell class, Keras baseline layer class) pairs compared at every size.
+PAIRS = [
+    ("VanillaRNNCell", cells.VanillaRNNCell, "SimpleRNN", keras.layers.SimpleRNN),
+    ("LSTMCell", cells.LSTMCell, "LSTM", keras.layers.LSTM),
+    ("OriginalLSTMCell", cells.OriginalLSTMCell, "LSTM", keras.layers.LSTM),
+]
+
+# [batch, time, input, units]; the first is the large size, the last two overhead-bound.
+SIZES = [[64, 100, 128, 256], [32, 100, 32, 64], [1, 100, 32, 64]]
+
+
+def _train_step(layer, x, y):
+    optimizer = keras.optimizers.SGD(1e-3)
+    variables = layer.trainable_variables
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(layer(x, training=True) - y))
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    return lambda: step().numpy()
+
+
+def _infer(layer, x):
+    forward = tf.function(lambda: layer(x, training=False))
+    return lambda: forward().numpy()
+
+
+def lstm_train_flops(batch, time, input_dim, units, gates=4):
+    """Matmul FLOPs of one training step: forward 2·B·(I+U)·kU per step, backward 2×."""
+    forward = 2 * batch * (input_dim + units) * gates * units * time
+    return 3 * forward
+
+
+def run(sizes=SIZES, repeats=10):
+    """Returns benchmark records (see `benchmarks.__main__`)."""
+    records = []
+    for batch, time, input_dim, units in sizes:
+        x = tf.random.normal((batch, time, input_dim), seed=1)
+        y = tf.random.normal((batch, units), seed=2)
+        for kit_name, kit_class, base_name, base_class in PAIRS:
+            kit = RNN(kit_class(units))
+            base = base_class(units)
+            for layer in (kit, base):
+                layer.build((None, time, input_dim))
+            for phase, make in (("train", _train_step), ("infer", _infer)):
+                args = (x, y) if phase == "train" else (x,)
+                times = interleaved_medians(
+                    {"kit": make(kit, *args), "baseline": make(base, *args)}, repeats
+                )
+                records.append(
+                    {
+                        "name": f"{kit_name} vs keras.layers.{base_name}",
+                        "kit": f"keras_rnn_kit.layers.RNN({kit_name})",
+                        "baseline": f"keras.layers.{base_name}",
+                        "phase": phase,
+                        "size": [batch, time, input_dim, units],
+                        "kit_s": times["kit"],
+                        "baseline_s": times["baseline"],
+                        "speedup": times["baseline"] / times["kit"],
+                    }
+                )
+    return records
+
+
+def matmul_peak_flops(n=2048, repeats=10):
+    """The machine's practical float32 peak: FLOP/s of one large `tf.matmul`."""
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    multiply = tf.function(lambda: tf.matmul(a, b))
+    seconds = interleaved_medians({"matmul": lambda: multiply().numpy()}, repeats)
+    return 2 * n**3 / seconds["matmul"]

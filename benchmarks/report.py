@@ -1,0 +1,56 @@
+"""Markdown table and bar chart of benchmark records."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def markdown_table(records) -> str:
+    lines = [
+        "| benchmark | phase | size [B, T, I, U] | kit ms | baseline ms | speedup |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in records:
+        lines.append(
+            f"| {r['name']} | {r['phase']} | {r['size']} | {r['kit_s'] * 1e3:.2f} "
+            f"| {r['baseline_s'] * 1e3:.2f} | {r['speedup']:.2f}x |"
+        )
+    achieved = [r for r in records if "kit_flops_per_s" in r]
+    if achieved:
+        lines.append("")
+        lines.append(
+            "| kit training step at the large size | GFLOP/s | % of matmul peak |"
+        )
+        lines.append("|---|---:|---:|")
+        for r in achieved:
+            lines.append(
+                f"| {r['kit']} | {r['kit_flops_per_s'] / 1e9:.1f} "
+                f"| {100 * r['kit_flops_per_s'] / r['peak_flops_per_s']:.1f}% |"
+            )
+    return "\n".join(lines)
+
+
+def write_report(records, folder) -> str:
+    """Writes `latest.md` and `latest.png` into `folder`; returns the table."""
+    table = markdown_table(records)
+    with open(os.path.join(folder, "latest.md"), "w") as f:
+        f.write(table + "\n")
+    labels = [
+        f"{r['name'].split(' vs ')[0]}\n{r['phase']} {r['size']}" for r in records
+    ]
+    speedups = [r["speedup"] for r in records]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(records) + 1.5))
+    colors = ["tab:green" if s >= 1 else "tab:red" for s in speedups]
+    ax.barh(range(len(records)), speedups, color=colors)
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks(range(len(records)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("speedup over the Keras built-in (baseline time / kit time)")
+    ax.set_title("keras-rnn-kit vs Keras built-ins")
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "latest.png"), dpi=120)
+    plt.close(fig)
+    return table

@@ -1,0 +1,30 @@
+"""The benchmark suite's records and report (tiny sizes; no timing assertions)."""
+
+import json
+
+import pytest
+
+from benchmarks import cell_speed
+from benchmarks.report import write_report
+
+FIELDS = {"name", "kit", "baseline", "phase", "size", "kit_s", "baseline_s", "speedup"}
+
+
+@pytest.mark.slow
+def test_cell_speed_records_follow_the_schema(tmp_path):
+    records = cell_speed.run(sizes=[[2, 4, 3, 5]], repeats=1)
+    assert len(records) == 2 * len(cell_speed.PAIRS)
+    for record in records:
+        assert FIELDS <= set(record)
+        assert record["phase"] in {"train", "infer"}
+        assert record["size"] == [2, 4, 3, 5]
+        assert record["speedup"] == pytest.approx(record["baseline_s"] / record["kit_s"])
+    table = write_report(records, tmp_path)
+    assert table.count("\n") == len(records) + 1
+    assert (tmp_path / "latest.png").stat().st_size > 1000
+    json.dumps(records)
+
+
+def test_train_flops_formula():
+    # One LSTM step forward: 2 * B * (I + U) * 4U multiply-adds-as-FLOPs; backward 2x.
+    assert cell_speed.lstm_train_flops(1, 1, 1, 1) == 3 * 2 * 2 * 4
