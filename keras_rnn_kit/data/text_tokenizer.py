@@ -1,0 +1,230 @@
+"""Word / CJK-character tokenization with core TF string ops and a Python twin.
+
+The TF path (`TextTokenizer.tokenize`) uses only `tf.strings.*` and RE2 regexes, so a
+SavedModel that contains it runs on stock TF Serving (no tensorflow-text kernels). The
+pure-Python path (`TextTokenizer.tokenize_python`) applies the same rules character by
+character and gives identical tokens; vocabulary building and the TFLite reference
+runner use it.
+
+The rules, in order:
+1. `lowercase`: Unicode lower-casing (`tf.strings.lower(..., encoding="utf-8")`,
+   `str.lower()`; both apply the full Unicode case mapping).
+2. `strip_punctuation`: every Unicode punctuation (`P*`) or symbol (`S*`) character
+   becomes a space, so `"good,bad"` gives `good`, `bad` and `"don't"` gives `don`, `t`.
+3. Whitespace (ASCII `\\t\\n\\v\\f\\r`, space and Unicode separators `Z*`, e.g. the
+   ideographic space U+3000) separates tokens.
+4. `mode="auto"`: each CJK character (Han, Hiragana, Katakana, Hangul) is its own
+   token, everything else splits on whitespace; `"word"`: whitespace only; `"char"`:
+   every non-whitespace character is a token.
+"""
+
+import re
+import unicodedata
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_rnn_kit.utils.validation import check_choice
+
+MODES = ("auto", "word", "char")
+
+# Unicode blocks whose characters are tokens of their own in `mode="auto"`.
+CJK_RANGES = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x2E80, 0x2FDF),  # CJK Radicals Supplement, Kangxi Radicals
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3021, 0x3029),  # Hangzhou numerals
+    (0x3038, 0x303B),  # more Han numerals and marks
+    (0x3041, 0x309F),  # Hiragana
+    (0x30A0, 0x30FF),  # Katakana
+    (0x3130, 0x318F),  # Hangul Compatibility Jamo
+    (0x31F0, 0x31FF),  # Katakana Phonetic Extensions
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xA960, 0xA97F),  # Hangul Jamo Extended-A
+    (0xAC00, 0xD7FF),  # Hangul Syllables, Jamo Extended-B
+    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
+    (0xFF66, 0xFF9F),  # Halfwidth Katakana
+    (0x20000, 0x3134F),  # CJK Unified Ideographs Extensions B-G
+)
+
+_CJK_CLASS_RE2 = "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in CJK_RANGES)
+_PUNCTUATION_RE2 = r"[\p{P}\p{S}]"
+_WHITESPACE_RE2 = r"[\t\n\v\f\r\p{Z}]+"
+_ASCII_WHITESPACE = frozenset("\t\n\v\f\r")
+_CJK_PAIR_PY = re.compile(
+    "([{0}]) (?=[{0}])".format(
+        "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES)
+    )
+)
+
+
+def is_cjk_char(char: str) -> bool:
+    """Returns True if the single character `char` lies in one of `CJK_RANGES`."""
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in CJK_RANGES)
+
+
+def join_tokens(tokens: list[str]) -> str:
+    """Joins tokens with spaces, except between two CJK characters.
+
+    Example:
+
+    >>> join_tokens(["我", "爱", "机", "器", "学", "习", "with", "keras"])
+    '我爱机器学习 with keras'
+    """
+    return _CJK_PAIR_PY.sub(r"\1", " ".join(tokens))
+
+
+def join_tokens_tf(tokens: tf.Tensor) -> tf.Tensor:
+    """Graph-mode twin of `join_tokens` for a (ragged) `(batch, None)` string tensor.
+
+    Returns:
+        A `tf.string` tensor of shape `(batch,)`.
+    """
+    text = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
+    # Two non-overlapping passes remove every space between two CJK characters:
+    # the first joins pairs (1,2), (3,4), ...; the second the gaps left between them.
+    pair = f"([{_CJK_CLASS_RE2}]) ([{_CJK_CLASS_RE2}])"
+    for _ in range(2):
+        text = tf.strings.regex_replace(text, pair, r"\1\2")
+    return text
+
+
+def _is_python_separator(char: str) -> bool:
+    return char in _ASCII_WHITESPACE or unicodedata.category(char)[0] == "Z"
+
+
+def _is_python_punctuation(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
+
+
+@keras.saving.register_keras_serializable(package="keras_rnn_kit")
+class TextTokenizer(keras.layers.Layer):
+    """Splits raw text into word tokens and CJK-character tokens.
+
+    Args:
+        mode: `"auto"` (words, plus one token per CJK character, so mixed text like
+            `"我爱机器学习 with Keras"` works), `"word"` (whitespace only) or `"char"`
+            (one token per non-whitespace character).
+        lowercase: bool, lower-case the text first (Unicode-aware).
+        strip_punctuation: bool, turn Unicode punctuation and symbols into spaces.
+        **kwargs: base `keras.layers.Layer` arguments (`name`, ...).
+
+    Call arguments:
+        inputs: `tf.string` tensor of shape `(batch,)` (or a scalar).
+
+    Returns:
+        A `tf.RaggedTensor` of string tokens, `(batch, None)`; a dense 1-D tensor of
+        tokens for a scalar input.
+
+    Example:
+
+    >>> from keras_rnn_kit.data import TextTokenizer
+    >>> tokenizer = TextTokenizer()
+    >>> tokens = tokenizer.tokenize(["我爱机器学习 with Keras!"])  # (1, None) ragged
+    >>> [t.decode() for t in tokens[0].numpy()]
+    ['我', '爱', '机', '器', '学', '习', 'with', 'keras']
+    >>> tokenizer.tokenize_python("我爱机器学习 with Keras!")
+    ['我', '爱', '机', '器', '学', '习', 'with', 'keras']
+    """
+
+    def __init__(self, mode="auto", lowercase=True, strip_punctuation=True, **kwargs):
+        super().__init__(**kwargs)
+        self.mode = check_choice("mode", mode, MODES)
+        if not isinstance(lowercase, bool):
+            raise ValueError(f"`lowercase` must be a bool, got {lowercase!r}.")
+        if not isinstance(strip_punctuation, bool):
+            raise ValueError(
+                f"`strip_punctuation` must be a bool, got {strip_punctuation!r}."
+            )
+        self.lowercase = lowercase
+        self.strip_punctuation = strip_punctuation
+        self.built = True
+
+    def tokenize(self, strings):
+        """Tokenizes a `tf.string` tensor `(batch,)` into a ragged `(batch, None)`."""
+        strings = to_string_tensor("strings", strings)
+        text = strings
+        if self.lowercase:
+            text = tf.strings.lower(text, encoding="utf-8")
+        if self.strip_punctuation:
+            text = tf.strings.regex_replace(text, _PUNCTUATION_RE2, " ")
+        text = tf.strings.regex_replace(text, _WHITESPACE_RE2, " ")
+        if self.mode == "auto":
+            text = tf.strings.regex_replace(text, f"([{_CJK_CLASS_RE2}])", r" \1 ")
+        elif self.mode == "char":
+            text = tf.strings.regex_replace(text, "([^ ])", r" \1 ")
+        return tf.strings.split(text)
+
+    def tokenize_python(self, text: str) -> list[str]:
+        """Pure-Python tokenization of one string, identical to `tokenize`."""
+        if not isinstance(text, str):
+            raise TypeError(
+                f"`text` must be a str, got {text!r} ({type(text).__name__})."
+            )
+        if self.lowercase:
+            text = text.lower()
+        pieces = []
+        for char in text:
+            if _is_python_separator(char) or (
+                self.strip_punctuation and _is_python_punctuation(char)
+            ):
+                pieces.append(" ")
+            elif self.mode == "char" or (self.mode == "auto" and is_cjk_char(char)):
+                pieces.append(f" {char} ")
+            else:
+                pieces.append(char)
+        return [token for token in "".join(pieces).split(" ") if token]
+
+    def __call__(self, inputs, **kwargs):
+        # Keras only lets tensors through positionally: convert lists/arrays first.
+        return super().__call__(to_string_tensor("inputs", inputs), **kwargs)
+
+    def call(self, inputs):
+        return self.tokenize(inputs)
+
+    def get_config(self):
+        config = {
+            "mode": self.mode,
+            "lowercase": self.lowercase,
+            "strip_punctuation": self.strip_punctuation,
+        }
+        return {**super().get_config(), **config}
+
+
+def to_string_tensor(name: str, value) -> tf.Tensor:
+    """Converts str / list of str / numpy / tf inputs to a `tf.string` tensor.
+
+    Raises:
+        TypeError: naming `name`, if `value` holds anything but strings.
+        ValueError: naming `name`, if `value` has rank > 1.
+    """
+    if isinstance(value, tf.Tensor):
+        tensor = value
+    else:
+        try:
+            array = np.asarray(value, dtype=object)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"`{name}` must be a string or a sequence of strings, got "
+                f"{type(value).__name__}."
+            ) from error
+        bad = [v for v in array.reshape(-1) if not isinstance(v, str | bytes)]
+        if bad:
+            raise TypeError(
+                f"`{name}` must contain only strings, got {bad[0]!r} "
+                f"({type(bad[0]).__name__})."
+            )
+        tensor = tf.constant(array, dtype=tf.string)
+    if tensor.dtype != tf.string:
+        raise TypeError(
+            f"`{name}` must be a tf.string tensor, got dtype {tensor.dtype.name}."
+        )
+    if tensor.shape.rank is not None and tensor.shape.rank > 1:
+        raise ValueError(
+            f"`{name}` must have shape (batch,) or be a scalar, got shape "
+            f"{tuple(tensor.shape)}."
+        )
+    return tensor

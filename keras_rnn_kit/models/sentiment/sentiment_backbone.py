@@ -1,0 +1,225 @@
+"""The sentiment backbone: token embedding -> recurrent structure -> pooled vector."""
+
+import keras
+from keras import ops
+
+from keras_rnn_kit.cells import CELLS
+from keras_rnn_kit.cells import get_cell
+from keras_rnn_kit.layers import AttentionPooling
+from keras_rnn_kit.layers import BidirectionalRNN
+from keras_rnn_kit.layers import HierarchicalRNN
+from keras_rnn_kit.layers import StackedRNN
+from keras_rnn_kit.utils.validation import check_choice
+from keras_rnn_kit.utils.validation import check_positive_int
+from keras_rnn_kit.utils.validation import check_rate
+
+STRUCTURES = ("single", "stacked", "bidirectional", "hierarchical")
+POOLINGS = ("last", "mean", "attention")
+
+
+@keras.saving.register_keras_serializable(package="keras_rnn_kit")
+class SentimentBackbone(keras.Model):
+    """Encodes token ids into one vector per text with any kit cell and structure.
+
+        e_t = Embedding(token_ids_t)                      (mask from padding_mask)
+        h_1..h_T = RNN_structure(e_1..e_T)                 kit cell in each layer
+        y = pool(h_1..h_T)                                 (batch, output_dim)
+
+    Structures: `"single"` (one recurrent layer), `"stacked"` (`num_layers` layers
+    with `StackedRNN`), `"bidirectional"` (`num_layers` `BidirectionalRNN` layers,
+    each reading the concatenated outputs of the one below, like
+    `keras.layers.Bidirectional(LSTM)` stacks) and `"hierarchical"` (sentence ->
+    document with `HierarchicalRNN`: token ids are `(batch, sentences, tokens)`).
+
+    Pooling: `"last"` (the final state; for bidirectional the forward end and the
+    backward start), `"mean"` (masked mean of the outputs; not hierarchical) or
+    `"attention"` (`AttentionPooling`; for hierarchical at both levels). A text
+    without tokens (empty or padding only) is read as a single `<pad>` step (the
+    hierarchical encoder skips empty sentences and returns zeros for an empty
+    document), so every text gets a finite representation.
+
+    Args:
+        vocabulary_size: int > 0, rows of the embedding (the vocabulary size).
+        embedding_dim: int > 0, width of the token embeddings.
+        cell: kit cell name: `"lstm"`, `"original_lstm"`, `"vanilla"`, `"additive"`.
+        units: int > 0, width of each recurrent layer (per direction).
+        structure: one of `"single"`, `"stacked"`, `"bidirectional"`,
+            `"hierarchical"`.
+        num_layers: int > 0, layers for `"stacked"` / `"bidirectional"` (must be 1
+            for `"single"`; ignored by `"hierarchical"`, which has two levels).
+        pooling: `"last"`, `"mean"` or `"attention"`.
+        dropout: float in [0, 1), dropout on the embeddings and between layers.
+        attention_units: int > 0, width of the attention space (`"attention"`).
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Call arguments:
+        inputs: dict with `"token_ids"` int `(batch, time)` and `"padding_mask"`
+            bool `(batch, time)`; `(batch, sentences, tokens)` for
+            `"hierarchical"`.
+        training: bool, whether dropout applies.
+
+    Returns:
+        `(batch, output_dim)` float tensor (`output_dim` is `2 * units` for
+        `"bidirectional"`, else `units`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_rnn_kit.models.sentiment import SentimentBackbone
+    >>> backbone = SentimentBackbone(100, 8, cell="original_lstm", units=6)
+    >>> ids = np.array([[5, 7, 9, 0], [4, 0, 0, 0]])
+    >>> backbone({"token_ids": ids, "padding_mask": ids != 0}).shape  # (batch, 2*6)
+    TensorShape([2, 12])
+
+    Reference:
+        Hochreiter & Schmidhuber 1997; Schuster & Paliwal 1997; Yang et al.,
+        "Hierarchical Attention Networks for Document Classification", NAACL 2016.
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        embedding_dim=128,
+        cell="lstm",
+        units=64,
+        structure="bidirectional",
+        num_layers=2,
+        pooling="last",
+        dropout=0.0,
+        attention_units=64,
+        **kwargs,
+    ):
+        check_positive_int("vocabulary_size", vocabulary_size)
+        check_positive_int("embedding_dim", embedding_dim)
+        check_choice("cell", cell, tuple(CELLS))
+        check_positive_int("units", units)
+        check_choice("structure", structure, STRUCTURES)
+        check_positive_int("num_layers", num_layers)
+        check_choice("pooling", pooling, POOLINGS)
+        check_rate("dropout", dropout)
+        check_positive_int("attention_units", attention_units)
+        if structure == "single" and num_layers != 1:
+            raise ValueError(
+                f'`num_layers` must be 1 for structure="single", got {num_layers}; '
+                'use structure="stacked" for several layers.'
+            )
+        if structure == "hierarchical" and pooling == "mean":
+            raise ValueError(
+                '`pooling` must be "last" or "attention" for structure='
+                '"hierarchical", got "mean".'
+            )
+        hierarchical = structure == "hierarchical"
+        sequences = pooling != "last"
+
+        # === Layers ===
+        token_embedding = keras.layers.Embedding(
+            vocabulary_size, embedding_dim, mask_zero=True, name="token_embedding"
+        )
+        embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        encoders = _encoders(
+            cell, units, structure, num_layers, pooling, dropout, attention_units
+        )
+        pooler = None
+        if not hierarchical and pooling == "attention":
+            pooler = AttentionPooling(attention_units, name="attention_pooling")
+
+        # === Functional graph ===
+        id_shape = (None, None) if hierarchical else (None,)
+        token_ids = keras.Input(shape=id_shape, dtype="int32", name="token_ids")
+        padding_mask = keras.Input(shape=id_shape, dtype="bool", name="padding_mask")
+        # 1. A text with no real token keeps its first step: (batch, time) bool.
+        # (HierarchicalRNN itself skips empty segments and documents.)
+        mask = padding_mask
+        if not hierarchical:
+            ones = ops.ones_like(padding_mask, dtype="int32")
+            mask = ops.logical_or(mask, ops.equal(ops.cumsum(ones, axis=-1), 1))
+        # 2. Embed: (batch, time, embedding_dim).
+        x = embedding_dropout(token_embedding(token_ids))
+        # 3. Recurrent structure: (batch, time, d) or (batch, d).
+        if hierarchical:
+            x = encoders[0](x, padding_mask=mask)
+        else:
+            for encoder in encoders:
+                x = encoder(x, mask=mask)
+        # 4. Pool to (batch, d).
+        if pooler is not None:
+            x = pooler(x, mask=mask)
+        elif sequences and not hierarchical:
+            weights = ops.cast(mask, x.dtype)[:, :, None]
+            x = ops.sum(x * weights, axis=1) / ops.sum(weights, axis=1)
+        super().__init__(
+            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            outputs=x,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.cell = cell
+        self.units = units
+        self.structure = structure
+        self.num_layers = num_layers
+        self.pooling = pooling
+        self.dropout = dropout
+        self.attention_units = attention_units
+        self.token_embedding = token_embedding
+        self.output_dim = units * (2 if structure == "bidirectional" else 1)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+            "cell": self.cell,
+            "units": self.units,
+            "structure": self.structure,
+            "num_layers": self.num_layers,
+            "pooling": self.pooling,
+            "dropout": self.dropout,
+            "attention_units": self.attention_units,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _encoders(cell, units, structure, num_layers, pooling, dropout, attention_units):
+    """The recurrent layers of a structure, bottom first."""
+    sequences = pooling != "last"
+    if structure == "single":
+        return [keras.layers.RNN(get_cell(cell, units), return_sequences=sequences,
+                                 name="rnn")]
+    if structure == "stacked":
+        cells = [get_cell(cell, units) for _ in range(num_layers)]
+        return [
+            StackedRNN(cells, return_sequences=sequences, dropout_between=dropout,
+                       name="stacked_rnn")
+        ]
+    if structure == "bidirectional":
+        layers = []
+        for index in range(num_layers):
+            top = index == num_layers - 1
+            layers.append(
+                BidirectionalRNN(
+                    get_cell(cell, units),
+                    return_sequences=sequences or not top,
+                    name=f"bidirectional_{index}",
+                )
+            )
+            if not top and dropout:
+                layers.append(keras.layers.Dropout(dropout, name=f"dropout_{index}"))
+        return layers
+    pool = "attention" if pooling == "attention" else "last"
+    return [
+        HierarchicalRNN(
+            get_cell(cell, units),
+            get_cell(cell, units),
+            inner_pooling=pool,
+            outer_pooling="attention" if pool == "attention" else None,
+            attention_units=attention_units,
+            name="hierarchical_rnn",
+        )
+    ]

@@ -1,0 +1,306 @@
+"""The sentiment task: backbone + classification head + text-in, labels-out API."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_rnn_kit.data.text_tokenizer import to_string_tensor
+from keras_rnn_kit.models.sentiment.sentiment_backbone import SentimentBackbone
+from keras_rnn_kit.models.sentiment.sentiment_prediction import SentimentPrediction
+from keras_rnn_kit.models.sentiment.sentiment_preprocessor import SentimentPreprocessor
+from keras_rnn_kit.utils.validation import check_positive_int
+from keras_rnn_kit.utils.validation import check_rate
+
+
+@keras.saving.register_keras_serializable(package="keras_rnn_kit")
+class SentimentClassifier(keras.Model):
+    """Classifies texts (e.g. reviews) as positive/negative or into n classes.
+
+        z = W · dropout(backbone(inputs)) + b      logits
+        p = σ(z) (2 classes, one logit) or softmax(z) (n > 2 classes)
+
+    The task owns the preprocessor, so `fit`, `evaluate` and `predict_text` take
+    raw strings (lists, numpy arrays, or a `tf.data.Dataset` of `(texts, labels)`);
+    already preprocessed `{"token_ids", "padding_mask"}` inputs pass through. Labels
+    are class ids in `[0, num_classes)`; any other value raises naming `y`.
+
+    `compile()` defaults: Adam (learning rate 1e-3, gradients clipped to norm 1),
+    binary cross-entropy from logits (2 classes) or sparse categorical
+    cross-entropy from logits, and accuracy.
+
+    Args:
+        backbone: a `SentimentBackbone`.
+        num_classes: int >= 2.
+        preprocessor: a `SentimentPreprocessor` (needed for raw-text input).
+        class_names: optional list of `num_classes` label names for
+            `predict_text`.
+        dropout: float in [0, 1), dropout before the output layer.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Call arguments:
+        inputs: `{"token_ids", "padding_mask"}` as produced by the preprocessor.
+        training: bool, whether dropout applies.
+
+    Returns:
+        Logits `(batch, 1)` for 2 classes, else `(batch, num_classes)`.
+
+    Example:
+
+    >>> from keras_rnn_kit.models import SentimentClassifier
+    >>> from keras_rnn_kit.models.sentiment import (
+    ...     SentimentBackbone, SentimentPreprocessor)
+    >>> texts, labels = ["so good", "so bad"] * 8, [1, 0] * 8
+    >>> pre = SentimentPreprocessor.from_texts(texts, sequence_length=4)
+    >>> model = SentimentClassifier(
+    ...     SentimentBackbone(len(pre.vocabulary), 8, units=8, structure="single",
+    ...                       num_layers=1),
+    ...     preprocessor=pre, class_names=["neg", "pos"])
+    >>> model.compile()
+    >>> _ = model.fit(texts, labels, epochs=1, verbose=0)
+    >>> len(model.predict_text(["The food was really good", ""]).labels)
+    2
+
+    Reference:
+        Hochreiter & Schmidhuber 1997; Maas et al., "Learning Word Vectors for
+        Sentiment Analysis", ACL 2011 (the IMDB reviews).
+    """
+
+    def __init__(
+        self,
+        backbone,
+        num_classes=2,
+        preprocessor=None,
+        class_names=None,
+        dropout=0.0,
+        **kwargs,
+    ):
+        if not isinstance(backbone, SentimentBackbone):
+            raise TypeError(
+                f"`backbone` must be a SentimentBackbone, got {backbone!r} "
+                f"({type(backbone).__name__})."
+            )
+        check_positive_int("num_classes", num_classes)
+        if num_classes < 2:
+            raise ValueError(f"`num_classes` must be at least 2, got {num_classes}.")
+        if preprocessor is not None and not isinstance(
+            preprocessor, SentimentPreprocessor
+        ):
+            raise TypeError(
+                "`preprocessor` must be a SentimentPreprocessor or None, got "
+                f"{preprocessor!r} ({type(preprocessor).__name__})."
+            )
+        if class_names is not None:
+            class_names = [str(name) for name in class_names]
+            if len(class_names) != num_classes or len(set(class_names)) != num_classes:
+                raise ValueError(
+                    f"`class_names` must hold {num_classes} distinct names (one per "
+                    f"class), got {class_names!r}."
+                )
+        check_rate("dropout", dropout)
+
+        # === Layers ===
+        head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        logits = keras.layers.Dense(
+            1 if num_classes == 2 else num_classes, name="logits"
+        )
+
+        # === Functional graph ===
+        inputs = backbone.input
+        # 1. Pooled text vector: (batch, backbone.output_dim).
+        x = backbone(inputs)
+        # 2. Logits: (batch, 1) or (batch, num_classes).
+        outputs = logits(head_dropout(x))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.num_classes = num_classes
+        self.class_names = class_names
+        self.dropout = dropout
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; `"auto"` picks the defaults listed above."""
+        binary = self.num_classes == 2
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3, global_clipnorm=1.0)
+        if loss == "auto":
+            loss = (
+                keras.losses.BinaryCrossentropy(from_logits=True)
+                if binary
+                else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            )
+        if metrics == "auto":
+            metrics = [
+                keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
+                if binary
+                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+            ]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
+        """`keras.Model.fit` that also takes raw texts (see the class docstring)."""
+        shuffle = kwargs.pop("shuffle", True)
+        x = self._as_dataset(x, y, batch_size, shuffle)
+        if isinstance(validation_data, tf.data.Dataset):
+            validation_data = self._as_dataset(validation_data, None, batch_size)
+        elif validation_data is not None:
+            pair = isinstance(validation_data, tuple | list)
+            if not pair or len(validation_data) != 2:
+                got = type(validation_data).__name__
+                if pair:
+                    got += f" of length {len(validation_data)}"
+                raise ValueError(
+                    "`validation_data` must be a tf.data.Dataset or a pair "
+                    f"(texts, labels) (no sample weights), got a {got}."
+                )
+            validation_data = self._as_dataset(*validation_data, batch_size)
+        # The dataset is already shuffled (once per epoch) when `shuffle` is True.
+        return super().fit(
+            x, validation_data=validation_data, shuffle=False, **kwargs
+        )
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        """`keras.Model.evaluate` that also takes raw texts."""
+        return super().evaluate(self._as_dataset(x, y, batch_size), **kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """`keras.Model.predict` that also takes raw texts; returns logits."""
+        if isinstance(x, tf.data.Dataset):
+            x = x.map(self._prepare_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        elif not isinstance(x, dict):
+            self._require_preprocessor()
+            x = self.preprocessor(to_string_tensor("x", x))
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def predict_text(self, texts, batch_size=64):
+        """Classifies raw strings.
+
+        Empty strings and strings made only of unknown words get a prediction too.
+
+        Args:
+            texts: a str, or a list / numpy array / `tf.string` tensor of str.
+            batch_size: int > 0, texts per forward pass.
+
+        Returns:
+            A `SentimentPrediction` with `labels`, `label_ids` and
+            `probabilities` `(batch, num_classes)`.
+        """
+        check_positive_int("batch_size", batch_size)
+        self._require_preprocessor()
+        if isinstance(texts, str):
+            texts = [texts]
+        strings = to_string_tensor("texts", texts)
+        if strings.shape.rank != 1:
+            raise ValueError(
+                f"`texts` must be a str or a 1-D list of str, got shape "
+                f"{tuple(strings.shape)}."
+            )
+        if strings.shape[0] == 0:
+            empty = np.zeros((0, self.num_classes), "float32")
+            return SentimentPrediction([], np.zeros((0,), "int64"), empty)
+        logits = self.predict(
+            self.preprocessor(strings), batch_size=batch_size, verbose=0
+        )
+        if self.num_classes == 2:
+            positive = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits[:, 0]))
+            probabilities = np.stack([1.0 - positive, positive], axis=-1)
+        else:
+            probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+        label_ids = np.argmax(probabilities, axis=-1)
+        names = self.class_names
+        labels = [names[i] if names else int(i) for i in label_ids]
+        return SentimentPrediction(labels, label_ids, probabilities)
+
+    def _require_preprocessor(self):
+        if self.preprocessor is None:
+            raise ValueError(
+                "This SentimentClassifier has no `preprocessor`, so it cannot read "
+                "raw text; pass preprocessor=SentimentPreprocessor(...) or feed "
+                '{"token_ids", "padding_mask"} inputs.'
+            )
+
+    def _as_dataset(self, x, y, batch_size, shuffle=False):
+        """Raw texts / a dataset -> a batched dataset of checked `(inputs, y)`."""
+        batch_size = 32 if batch_size is None else check_positive_int(
+            "batch_size", batch_size
+        )
+        if isinstance(x, tf.data.Dataset):
+            if y is not None:
+                raise ValueError("`y` must be None when `x` is a tf.data.Dataset.")
+            return x.map(self._prepare_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        if isinstance(x, dict):
+            dataset = tf.data.Dataset.from_tensor_slices((x, self._check_y(y)))
+        else:
+            self._require_preprocessor()
+            texts = to_string_tensor("x", x)
+            dataset = tf.data.Dataset.from_tensor_slices((texts, self._check_y(y)))
+        if shuffle:
+            dataset = dataset.shuffle(int(dataset.cardinality()))
+        dataset = dataset.batch(batch_size).map(
+            self._prepare_batch, num_parallel_calls=tf.data.AUTOTUNE
+        )
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    def _prepare_batch(self, x, y=None, sample_weight=None):
+        if isinstance(x, tf.Tensor) and x.dtype == tf.string:
+            self._require_preprocessor()
+            x = self.preprocessor(x)
+        if y is not None:
+            y = self._assert_labels(y)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def _labels_message(self):
+        names = f" ({', '.join(self.class_names)})" if self.class_names else ""
+        return (
+            f"`y` must hold class ids in [0, {self.num_classes}) for num_classes="
+            f"{self.num_classes}{names}"
+        )
+
+    def _check_y(self, y):
+        if y is None:
+            raise ValueError("`y` is required with raw-text `x` (one label per text).")
+        labels = np.asarray(y)
+        integral = labels.dtype.kind in "iu" or (
+            labels.dtype.kind == "f" and np.all(labels == np.round(labels))
+        )
+        bad = ~((labels >= 0) & (labels < self.num_classes)) if integral else None
+        if not integral or bad.any():
+            example = labels.reshape(-1)[np.argmax(bad)] if integral else labels
+            raise ValueError(f"{self._labels_message()}; got {example!r}.")
+        return labels.astype("int32")
+
+    def _assert_labels(self, y):
+        y = tf.convert_to_tensor(y)
+        message = self._labels_message()
+        if y.dtype.is_floating:
+            tf.debugging.assert_equal(y, tf.round(y), message=message)
+        elif not y.dtype.is_integer:
+            raise TypeError(f"{message}; got dtype {y.dtype.name}.")
+        y = tf.cast(y, tf.int32)
+        tf.debugging.assert_non_negative(y, message=message)
+        tf.debugging.assert_less(y, self.num_classes, message=message)
+        return y
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "num_classes": self.num_classes,
+            "preprocessor": None
+            if self.preprocessor is None
+            else keras.saving.serialize_keras_object(self.preprocessor),
+            "class_names": self.class_names,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        if config.get("preprocessor") is not None:
+            config["preprocessor"] = keras.saving.deserialize_keras_object(
+                config["preprocessor"]
+            )
+        return cls(**config)
