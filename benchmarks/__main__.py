@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from benchmarks import bptt_scaling  # noqa: E402
 from benchmarks import cell_speed  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 
@@ -20,19 +21,23 @@ def main(argv=None):
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--out", default=RESULTS, help="folder for the results")
+    parser.add_argument(
+        "--only",
+        default="cells,bptt",
+        help="comma-separated sections: cells (train/infer per cell), bptt (scaling)",
+    )
     args = parser.parse_args(argv)
+    sections = set(args.only.split(","))
     repeats = 5 if args.quick else 15
-    records = cell_speed.run(repeats=repeats)
+    records = cell_speed.run(repeats=repeats) if "cells" in sections else []
+    if "bptt" in sections:
+        lengths = [25, 100, 400] if args.quick else bptt_scaling.LENGTHS
+        records += bptt_scaling.run(lengths=lengths, repeats=3 if args.quick else 5)
     peak = cell_speed.matmul_peak_flops(repeats=repeats)
-    large = [
-        r for r in records if r["size"] == cell_speed.SIZES[0] and r["phase"] == "train"
-    ]
-    for record in large:
-        gates = 3 if record["kit"].endswith("(OriginalLSTMCell)") else 4
-        gates = 1 if "Vanilla" in record["kit"] else gates
-        flops = cell_speed.lstm_train_flops(*record["size"], gates=gates)
-        record["kit_flops_per_s"] = flops / record["kit_s"]
-        record["peak_flops_per_s"] = peak
+    for record in records:
+        if "kit_flops" in record and record["size"] == cell_speed.SIZES[0]:
+            record["kit_flops_per_s"] = record["kit_flops"] / record["kit_s"]
+            record["peak_flops_per_s"] = peak
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump(records, f, indent=2)

@@ -14,6 +14,7 @@ PAIRS = [
     ("OriginalLSTMCell", cells.OriginalLSTMCell, "LSTM", keras.layers.LSTM),
 ]
 
+
 # [batch, time, input, units]; the first is the large size, the last two overhead-bound.
 SIZES = [[64, 100, 128, 256], [32, 100, 32, 64], [1, 100, 32, 64]]
 
@@ -44,7 +45,8 @@ def lstm_train_flops(batch, time, input_dim, units, gates=4):
 
 
 def run(sizes=SIZES, repeats=10):
-    """Returns benchmark records (see `benchmarks.__main__`)."""
+    """Returns benchmark records (see `benchmarks.__main__`); training records also
+    carry `kit_flops`, the matmul FLOPs of one kit training step."""
     records = []
     for batch, time, input_dim, units in sizes:
         x = tf.random.normal((batch, time, input_dim), seed=1)
@@ -59,18 +61,21 @@ def run(sizes=SIZES, repeats=10):
                 times = interleaved_medians(
                     {"kit": make(kit, *args), "baseline": make(base, *args)}, repeats
                 )
-                records.append(
-                    {
-                        "name": f"{kit_name} vs keras.layers.{base_name}",
-                        "kit": f"keras_rnn_kit.layers.RNN({kit_name})",
-                        "baseline": f"keras.layers.{base_name}",
-                        "phase": phase,
-                        "size": [batch, time, input_dim, units],
-                        "kit_s": times["kit"],
-                        "baseline_s": times["baseline"],
-                        "speedup": times["baseline"] / times["kit"],
-                    }
-                )
+                record = {
+                    "name": f"{kit_name} vs keras.layers.{base_name}",
+                    "kit": f"keras_rnn_kit.layers.RNN({kit_name})",
+                    "baseline": f"keras.layers.{base_name}",
+                    "phase": phase,
+                    "size": [batch, time, input_dim, units],
+                    "kit_s": times["kit"],
+                    "baseline_s": times["baseline"],
+                    "speedup": times["baseline"] / times["kit"],
+                }
+                if phase == "train":
+                    record["kit_flops"] = lstm_train_flops(
+                        batch, time, input_dim, units, gates=kit_class.gate_count
+                    )
+                records.append(record)
     return records
 
 

@@ -30,6 +30,18 @@ def markdown_table(records) -> str:
                 f"| {r['kit']} | {r['kit_flops_per_s'] / 1e9:.1f} "
                 f"| {100 * r['kit_flops_per_s'] / r['peak_flops_per_s']:.1f}% |"
             )
+    memory = [r for r in records if "kit_peak_rss_mb" in r]
+    if memory:
+        lines.append("")
+        lines.append(
+            "| benchmark | size [B, T, I, U] | kit peak MB | baseline peak MB |"
+        )
+        lines.append("|---|---|---:|---:|")
+        for r in memory:
+            lines.append(
+                f"| {r['name']} | {r['size']} | {r['kit_peak_rss_mb']:.0f} "
+                f"| {r['baseline_peak_rss_mb']:.0f} |"
+            )
     return "\n".join(lines)
 
 

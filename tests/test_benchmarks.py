@@ -28,3 +28,16 @@ def test_cell_speed_records_follow_the_schema(tmp_path):
 def test_train_flops_formula():
     # One LSTM step forward: 2 * B * (I + U) * 4U multiply-adds-as-FLOPs; backward 2x.
     assert cell_speed.lstm_train_flops(1, 1, 1, 1) == 3 * 2 * 2 * 4
+
+
+@pytest.mark.slow
+def test_bptt_scaling_measures_each_method_in_its_own_process(monkeypatch):
+    from benchmarks import bptt_scaling
+
+    monkeypatch.setattr(bptt_scaling, "BATCH", 2)
+    monkeypatch.setattr(bptt_scaling, "UNITS", 4)
+    (record,) = bptt_scaling.run(lengths=[30], repeats=1)
+    assert record["size"] == [2, 30, bptt_scaling.INPUT, 4]
+    assert record["speedup"] == pytest.approx(record["baseline_s"] / record["kit_s"])
+    # Each child imported TensorFlow, so its peak resident memory is well over 100 MB.
+    assert record["kit_peak_rss_mb"] > 100 and record["baseline_peak_rss_mb"] > 100
