@@ -1,0 +1,79 @@
+"""Tests for keras_rnn_kit.training.multi_worker (Keras 3 fit on several workers)."""
+
+import os
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_rnn_kit.training.multi_worker import multi_worker_fit
+from tests.training import processes
+from tests.training import tiny_run
+
+WORKER_TIMEOUT_S = 150
+# Two workers each average the gradients of half of every global batch; the
+# single-process run takes one mean over the whole batch. Same maths, different
+# float32 summation order, so the weights agree to rounding, not bit for bit.
+ATOL = 1e-5
+
+
+def test_outside_multi_worker_mode_the_model_is_left_alone():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    train_step = model.train_step
+    with multi_worker_fit(model) as same:
+        assert same is model
+        assert "train_step" not in model.__dict__
+        model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert model.train_step == train_step
+    assert "_maybe_symbolic_build" not in model.__dict__
+
+
+@pytest.mark.slow
+def test_two_workers_match_each_other_and_a_single_process(tmp_path, reference_run):
+    ports = processes.free_ports(2)
+    workers = []
+    with processes.killed_on_exit(workers):
+        for index in range(2):
+            config = {
+                "out": str(tmp_path / f"worker{index}.npz"),
+                "checkpoint_dir": str(tmp_path / f"checkpoints{index}"),
+                "strategy": "multi_worker",
+                "epochs": 3,
+                "global_batch_size": 8,
+                "validation": True,
+            }
+            workers.append(
+                processes.start(
+                    config,
+                    str(tmp_path / f"worker{index}.log"),
+                    env={"TF_CONFIG": processes.tf_config(ports, index)},
+                )
+            )
+        deadline = time.monotonic() + WORKER_TIMEOUT_S
+        for index, worker in enumerate(workers):
+            remaining = max(1.0, deadline - time.monotonic())
+            code = worker.wait(timeout=remaining)
+            assert code == 0, processes.tail(str(tmp_path / f"worker{index}.log"))
+
+    results = [np.load(tmp_path / f"worker{i}.npz") for i in range(2)]
+    names = [n for n in results[0].files if n.startswith("w")]
+    assert len(names) == len(reference_run["weights"])
+    for name in names:
+        np.testing.assert_array_equal(results[0][name], results[1][name])
+    for name, want in zip(names, reference_run["weights"], strict=True):
+        np.testing.assert_allclose(results[0][name], want, atol=ATOL)
+    np.testing.assert_allclose(results[0]["loss"], reference_run["loss"], atol=ATOL)
+    assert results[0]["loss"][-1] < results[0]["loss"][0]
+    # Validation ran through the patched test step: its last value is the loss of
+    # the final weights, as one process evaluates it.
+    model = tiny_run.build_model()
+    model.set_weights(reference_run["weights"])
+    x_val, y_val = tiny_run.make_data(16)
+    want = model.evaluate(x_val, y_val, batch_size=8, verbose=0)
+    np.testing.assert_allclose(results[1]["val_loss"][-1], want, atol=ATOL)
+    # Only the chief (worker 0) writes; each worker got its own directory here so
+    # that what worker 1 would have written shows.
+    assert sorted(os.listdir(tmp_path / "checkpoints0")) == ["best.json", "best.keras"]
+    assert os.listdir(tmp_path / "checkpoints1") == []
