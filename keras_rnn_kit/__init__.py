@@ -9,8 +9,24 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from keras_rnn_kit import cells  # noqa: E402
+from keras_rnn_kit import data  # noqa: E402
+from keras_rnn_kit import diagnostics  # noqa: E402
 from keras_rnn_kit import layers  # noqa: E402
+from keras_rnn_kit import metrics  # noqa: E402
+from keras_rnn_kit import models  # noqa: E402
+from keras_rnn_kit import samplers  # noqa: E402
+from keras_rnn_kit import training  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["cells", "layers", "__version__"]
+__all__ = [
+    "__version__",
+    "cells",
+    "data",
+    "diagnostics",
+    "layers",
+    "metrics",
+    "models",
+    "samplers",
+    "training",
+]
