@@ -1,0 +1,19 @@
+"""Machine translation: encoder–decoder with attention, greedy and beam search."""
+
+from keras_rnn_kit.models.translation.attention_decoder import AttentionDecoder
+from keras_rnn_kit.models.translation.number_task import evaluate_translator
+from keras_rnn_kit.models.translation.number_task import train_number_translator
+from keras_rnn_kit.models.translation.translation_backbone import TranslationBackbone
+from keras_rnn_kit.models.translation.translation_preprocessor import (
+    TranslationPreprocessor,
+)
+from keras_rnn_kit.models.translation.translator import Translator
+
+__all__ = [
+    "AttentionDecoder",
+    "TranslationBackbone",
+    "TranslationPreprocessor",
+    "Translator",
+    "evaluate_translator",
+    "train_number_translator",
+]

@@ -1,0 +1,116 @@
+"""Train and score a Translator on the generated Chinese-number -> English task."""
+
+import time
+
+import keras
+
+from keras_rnn_kit.data.number_translation import number_translation_splits
+from keras_rnn_kit.metrics.bleu import corpus_bleu
+from keras_rnn_kit.metrics.bleu import exact_match
+from keras_rnn_kit.models.translation.translation_backbone import TranslationBackbone
+from keras_rnn_kit.models.translation.translation_preprocessor import (
+    TranslationPreprocessor,
+)
+from keras_rnn_kit.models.translation.translator import Translator
+from keras_rnn_kit.utils.validation import check_positive_int
+
+QUICK = {"embedding_dim": 32, "units": 64, "epochs": 4}
+FULL = {"embedding_dim": 32, "units": 64, "epochs": 12}
+
+
+def evaluate_translator(
+    translator: Translator,
+    sources: list[str],
+    references: list[str],
+    beam_width: int = 4,
+    batch_size: int = 500,
+) -> dict[str, float]:
+    """Greedy and beam exact match and BLEU of `translator` on a parallel set.
+
+    Returns:
+        `{"greedy_exact_match", "greedy_bleu", "beam_exact_match", "beam_bleu"}`,
+        exact match in [0, 1] and BLEU in [0, 100].
+    """
+    check_positive_int("batch_size", batch_size)
+    scores = {}
+    for label, width in (("greedy", 1), ("beam", beam_width)):
+        outputs = []
+        for start in range(0, len(sources), batch_size):
+            outputs += translator.translate(
+                sources[start : start + batch_size], beam_width=width
+            )
+        scores[f"{label}_exact_match"] = exact_match(outputs, references)
+        scores[f"{label}_bleu"] = corpus_bleu(outputs, references)
+    return scores
+
+
+def train_number_translator(
+    quick: bool = False,
+    epochs: int | None = None,
+    batch_size: int = 64,
+    seed: int = 0,
+    held_out_fraction: float = 0.1,
+    beam_width: int = 4,
+    verbose: int = 0,
+) -> tuple[Translator, dict]:
+    """Trains a Translator on numbers 0–9999 (Chinese -> English words) and scores
+    it on whole numbers it never saw.
+
+    Args:
+        quick: bool, 4 epochs instead of 12, for demos and smoke tests (about a
+            minute on 2 CPU cores); the full setting is the one measured to
+            reach >= 95% held-out exact match (about 2 minutes).
+        epochs: int > 0 or None for the setting's default.
+        batch_size: int > 0.
+        seed: int, seeds the split, the weights and the shuffling.
+        held_out_fraction: float in (0, 1), share of numbers held out.
+        beam_width: int >= 1, beam width of the beam-search evaluation.
+        verbose: `fit` verbosity.
+
+    Returns:
+        `(translator, report)`: the trained `Translator` and a dict with
+        `train_seconds`, `epochs`, `train_pairs`, `held_out_pairs`, the final
+        `loss` and `masked_token_accuracy`, and `evaluate_translator`'s scores on
+        the held-out numbers.
+
+    Example:
+
+    >>> translator, report = train_number_translator(quick=True)  # doctest: +SKIP
+    >>> translator.translate("三百二十一")                          # doctest: +SKIP
+    'three hundred twenty one'
+    """
+    setting = dict(QUICK if quick else FULL)
+    epochs = check_positive_int(
+        "epochs", setting.pop("epochs") if epochs is None else epochs
+    )
+    check_positive_int("batch_size", batch_size)
+    keras.utils.set_random_seed(seed)
+    splits = number_translation_splits(held_out_fraction, seed=seed)
+    train_sources, train_targets = splits["train"]
+    held_sources, held_targets = splits["held_out"]
+    preprocessor = TranslationPreprocessor.from_corpus(train_sources, train_targets)
+    backbone = TranslationBackbone(
+        len(preprocessor.source_vocabulary),
+        len(preprocessor.target_vocabulary),
+        **setting,
+    )
+    translator = Translator(backbone, preprocessor)
+    translator.compile()
+    dataset = preprocessor.make_dataset(
+        train_sources, train_targets, batch_size=batch_size, seed=seed
+    )
+    start = time.perf_counter()
+    history = translator.fit(dataset, epochs=epochs, verbose=verbose)
+    train_seconds = time.perf_counter() - start
+    report = {
+        "train_seconds": round(train_seconds, 1),
+        "epochs": epochs,
+        "train_pairs": len(train_sources),
+        "held_out_pairs": len(held_sources),
+        "loss": float(history.history["loss"][-1]),
+        "masked_token_accuracy": float(history.history["masked_token_accuracy"][-1]),
+    }
+    report.update(
+        evaluate_translator(translator, held_sources, held_targets, beam_width)
+    )
+    return translator, report

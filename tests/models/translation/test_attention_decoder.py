@@ -1,0 +1,64 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_rnn_kit.cells import LSTMCell
+from keras_rnn_kit.layers import BahdanauAttention
+from keras_rnn_kit.layers import LuongAttention
+from keras_rnn_kit.models.translation import AttentionDecoder
+from tests.layers.attention_reference import attend
+from tests.layers.attention_reference import bahdanau_scores
+
+UNITS, EMBED, MEMORY = 6, 4, 5
+MASK = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
+
+
+def build_decoder(rng):
+    decoder = AttentionDecoder(LSTMCell(UNITS), BahdanauAttention(7), units=UNITS)
+    decoder.build((None, 3, EMBED), (None, 4, MEMORY))
+    for weight in decoder.weights:
+        weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
+    return decoder
+
+
+def test_matches_a_reference_loop_with_keras_lstm_and_numpy_attention(rng):
+    # Luong et al. 2015 with input feeding; Keras's own LSTMCell (copied weights)
+    # and numpy Bahdanau attention step by step; atol 1e-5.
+    decoder = build_decoder(rng)
+    inputs = rng.normal(size=(2, 3, EMBED)).astype("float32")
+    memory = rng.normal(size=(2, 4, MEMORY)).astype("float32")
+    h0, c0 = (rng.normal(size=(2, UNITS)).astype("float32") for _ in range(2))
+    outputs, weights = decoder(inputs, memory, MASK, [h0, c0])
+
+    reference_cell = keras.layers.LSTMCell(UNITS)
+    reference_cell.build((None, EMBED + UNITS))
+    reference_cell.set_weights(decoder.cell.get_weights())
+    attention_weights = [w.numpy() for w in decoder.attention.weights]
+    projection = decoder.projection.kernel.numpy()
+    states, feed = [h0, c0], np.zeros((2, UNITS), "float32")
+    for t in range(3):
+        x = np.concatenate([inputs[:, t], feed], axis=-1)
+        h, states = reference_cell(x, states)
+        h = np.asarray(h)
+        scores = bahdanau_scores(h[:, None], memory, *attention_weights)
+        context, step_weights = attend(scores, memory, MASK)
+        feed = np.tanh(np.concatenate([context[:, 0], h], axis=-1) @ projection)
+        np.testing.assert_allclose(outputs[:, t], feed, atol=1e-5)
+        np.testing.assert_allclose(weights[:, t], step_weights[:, 0], atol=1e-5)
+
+
+def test_config_round_trip_rebuilds_cell_and_attention():
+    decoder = AttentionDecoder(LSTMCell(4), LuongAttention("dot"), units=4, name="d")
+    clone = AttentionDecoder.from_config(decoder.get_config())
+    assert isinstance(clone.cell, LSTMCell) and clone.cell.units == 4
+    assert isinstance(clone.attention, LuongAttention)
+    assert clone.get_config() == decoder.get_config()
+
+
+def test_bad_arguments_name_the_argument():
+    with pytest.raises(TypeError, match="`cell`"):
+        AttentionDecoder(keras.layers.Dense(3), BahdanauAttention(3), units=3)
+    with pytest.raises(TypeError, match="`attention`"):
+        AttentionDecoder(LSTMCell(3), keras.layers.Dense(3), units=3)
+    with pytest.raises(ValueError, match="`units`"):
+        AttentionDecoder(LSTMCell(3), BahdanauAttention(3), units=0)
