@@ -1,0 +1,180 @@
+"""SavedModel export for TF Serving: versioned folders, vocabularies, server configs."""
+
+import os
+import re
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from keras_rnn_kit.export.ops import check_saved_model_ops
+from keras_rnn_kit.export.signatures import check_built
+from keras_rnn_kit.export.signatures import iter_layers
+from keras_rnn_kit.export.signatures import resolve_signatures
+from keras_rnn_kit.export.signatures import returning_dict
+from keras_rnn_kit.utils.validation import check_positive_int
+
+MODELS_CONFIG = "models.config"
+BATCHING_CONFIG = "batching_parameters.txt"
+
+_MODELS_CONFIG_TEMPLATE = """model_config_list {{
+  config {{
+    name: "{name}"
+    base_path: "{base_path}"
+    model_platform: "tensorflow"
+    model_version_policy {{ all {{}} }}
+  }}
+}}
+"""
+
+_BATCHING_CONFIG = """max_batch_size { value: 64 }
+batch_timeout_micros { value: 2000 }
+max_enqueued_batches { value: 100 }
+num_batch_threads { value: 4 }
+pad_variable_length_inputs: true
+"""
+
+
+def existing_versions(base_dir: str) -> list[int]:
+    """Returns the integer version folders under `base_dir`, sorted."""
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(
+        int(name)
+        for name in os.listdir(base_dir)
+        if name.isdigit() and os.path.isdir(os.path.join(base_dir, name))
+    )
+
+
+def _vocabulary_layers(model) -> dict:
+    """Finds the layers with a `get_vocabulary()` (StringLookup, TextVectorization).
+
+    A `TextVectorization`'s inner `StringLookup` is not listed separately.
+    """
+    found = {}
+    for layer in iter_layers(model):
+        if layer is not model and callable(getattr(layer, "get_vocabulary", None)):
+            found[layer.name] = layer
+    inner = {id(getattr(layer, "_lookup_layer", None)) for layer in found.values()}
+    return {name: layer for name, layer in found.items() if id(layer) not in inner}
+
+
+def _write_vocabularies(model, folder: str) -> dict:
+    """Writes one `<layer>.vocab.txt` per lookup layer; returns `{name: Asset}`."""
+    assets = {}
+    for name, layer in sorted(_vocabulary_layers(model).items()):
+        tokens = [
+            token.decode("utf-8") if isinstance(token, bytes) else str(token)
+            for token in layer.get_vocabulary()
+        ]
+        bad = [token for token in tokens if "\n" in token]
+        if bad:
+            raise ValueError(
+                f"Layer {name!r} has tokens containing a newline ({bad[:3]}), which a "
+                "one-token-per-line vocabulary asset cannot hold."
+            )
+        path = os.path.join(
+            folder, f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.vocab.txt"
+        )
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("".join(token + "\n" for token in tokens))
+        assets[name] = tf.saved_model.Asset(path)
+    return assets
+
+
+def write_serving_configs(base_dir: str, model_name: str, serving_base_path: str):
+    """Writes `models.config` and `batching_parameters.txt` next to the versions."""
+    with open(os.path.join(base_dir, MODELS_CONFIG), "w") as f:
+        f.write(
+            _MODELS_CONFIG_TEMPLATE.format(name=model_name, base_path=serving_base_path)
+        )
+    with open(os.path.join(base_dir, BATCHING_CONFIG), "w") as f:
+        f.write(_BATCHING_CONFIG)
+
+
+def export_saved_model(
+    model,
+    base_dir: str,
+    version: int | None = None,
+    signatures: dict | None = None,
+    overwrite: bool = False,
+    *,
+    model_name: str | None = None,
+    serving_base_path: str | None = None,
+) -> str:
+    """Exports `model` as `base_dir/<version>/` for TF Serving.
+
+    The folder holds a SavedModel whose `serving_default` signature takes raw
+    inputs where the model provides them (the `serving_signatures()` protocol,
+    see `keras_rnn_kit.export`) and returns a dict of named outputs; every lookup
+    layer's vocabulary is saved as `assets/<layer>.vocab.txt`. The export is
+    written to a temporary folder, checked to use only core TensorFlow ops
+    (`list_saved_model_ops`) and only then moved into place. `base_dir` also
+    gets `models.config` (for `tensorflow_model_server --model_config_file`) and
+    `batching_parameters.txt` (with `pad_variable_length_inputs: true`).
+
+    Args:
+        model: a built `keras.Model`.
+        base_dir: the model's base path (TF Serving's `--model_base_path`).
+        version: int > 0; default: one more than the highest existing version.
+        signatures: optional `{name: tf.function}` with named input signatures;
+            must include `"serving_default"`.
+        overwrite: replace an existing `base_dir/<version>/`.
+        model_name: the name clients use in URLs; default `basename(base_dir)`.
+        serving_base_path: `base_path` written to `models.config`; default
+            `/models/<model_name>`, where the documented `docker run` mounts it.
+
+    Returns:
+        The path of the new version folder.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_rnn_kit.cells import LSTMCell
+    >>> inputs = keras.Input((None, 3), name="features")
+    >>> outputs = keras.layers.Dense(2, name="scores")(
+    ...     keras.layers.RNN(LSTMCell(4))(inputs))
+    >>> model = keras.Model(inputs, outputs)
+    >>> import os, tempfile
+    >>> base = os.path.join(tempfile.mkdtemp(), "tagger")
+    >>> os.path.relpath(export_saved_model(model, base), base)
+    '1'
+    >>> sorted(os.listdir(base))
+    ['1', 'batching_parameters.txt', 'models.config']
+    """
+    check_built(model)
+    base_dir = os.path.abspath(os.fspath(base_dir))
+    if version is None:
+        version = (existing_versions(base_dir) or [0])[-1] + 1
+    version = check_positive_int("version", version)
+    model_name = model_name or os.path.basename(base_dir)
+    target = os.path.join(base_dir, str(version))
+    if os.path.exists(target) and not overwrite:
+        raise FileExistsError(
+            f"`base_dir` already holds version {version} ({target}); pass "
+            "`overwrite=True` to replace it or another `version`."
+        )
+    signatures = {
+        name: returning_dict(model, function)
+        for name, function in resolve_signatures(
+            model, signatures, "saved_model"
+        ).items()
+    }
+    os.makedirs(base_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".staging-{version}-", dir=base_dir)
+    try:
+        module = tf.Module()
+        module.model = model
+        module.vocabularies = _write_vocabularies(model, staging)
+        exported = os.path.join(staging, "saved_model")
+        tf.saved_model.save(module, exported, signatures=signatures)
+        check_saved_model_ops(exported)
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.replace(exported, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_serving_configs(
+        base_dir, model_name, serving_base_path or f"/models/{model_name}"
+    )
+    return target
