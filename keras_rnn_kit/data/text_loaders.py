@@ -15,6 +15,9 @@ TEXT_LOADERS = {
     "yelp_polarity_reviews": functools.partial(
         load_tfds_text, "yelp_polarity_reviews", text_keys="text", label_key="label"
     ),
+    "wmt19_translate/zh-en": functools.partial(
+        load_tfds_text, "wmt19_translate/zh-en", text_keys=("zh", "en")
+    ),
     "tfds": load_tfds_text,
     "aclimdb": load_review_folders,
     "csv": functools.partial(load_delimited_text, file_format="csv"),

@@ -24,6 +24,14 @@ def test_sentiment_tfds_names_give_text_label_batches(mock_tfds, name):
     assert count == 12
 
 
+def test_wmt19_zh_en_gives_source_target_string_pairs(mock_tfds):
+    batches = list(load_text_dataset("wmt19_translate/zh-en", split="train"))
+    assert sum(source.shape[0] for source, _ in batches) == 12
+    for source, target in batches:
+        assert source.dtype.name == "string" and target.dtype.name == "string"
+        assert source.shape == target.shape
+
+
 def test_generic_tfds_pairs_and_text_only(mock_tfds):
     pairs = load_tfds_text("imdb_reviews", "test", ("text", "text"), batch_size=4)
     for source, target in pairs:
