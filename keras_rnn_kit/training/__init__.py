@@ -3,6 +3,7 @@
 from keras_rnn_kit.training.best_model import BestModelCheckpoint as BestModelCheckpoint
 from keras_rnn_kit.training.callbacks import default_callbacks as default_callbacks
 from keras_rnn_kit.training.input_pipeline import make_dataset as make_dataset
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild as FirstReplicaBuild
 from keras_rnn_kit.training.multi_worker import multi_worker_fit as multi_worker_fit
 from keras_rnn_kit.training.resumable_backup import ResumableBackup as ResumableBackup
 from keras_rnn_kit.training.strategy import get_strategy as get_strategy

@@ -44,14 +44,36 @@ def _first_local_replica(strategy, structure):
     return keras.tree.map_structure(first, structure)
 
 
-def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-    strategy = self.distribute_strategy
+def build_from_first_replica(model, iterator=None, data_batch=None):
+    """Builds `model` from the first local replica's batch (see the module docstring).
+
+    A drop-in for Keras's `Model._maybe_symbolic_build`, which MEAN-reduces the
+    first distributed batch across replicas only to read its shapes: that fails
+    under `MultiWorkerMirroredStrategy` (nested structures) and, under any
+    multi-replica strategy, on bool inputs such as `padding_mask` (no bool `AddN`
+    kernel). The first replica's batch has the same shapes and dtypes.
+    """
+    strategy = model.distribute_strategy
     if iterator is not None:
         for _, _, batches in iterator:
             data_batch = _first_local_replica(strategy, next(batches))
             break
     with strategy.scope():
-        self._symbolic_build(data_batch=data_batch)
+        model._symbolic_build(data_batch=data_batch)
+
+
+class FirstReplicaBuild:
+    """Mixin for `keras.Model` subclasses with bool or nested inputs.
+
+    Makes `fit` build the model from the first replica's batch
+    (`build_from_first_replica`), so the model trains under `MirroredStrategy`
+    (and any multi-replica strategy) even when its inputs include a bool
+    `padding_mask`. List it before `keras.Model`:
+    `class Translator(FirstReplicaBuild, keras.Model)`.
+    """
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        build_from_first_replica(self, iterator, data_batch)
 
 
 def _with_replica_axis(step):
@@ -87,7 +109,7 @@ def multi_worker_fit(model: keras.Model):
         yield model
         return
     train_step, test_step = model.train_step, model.test_step
-    model._maybe_symbolic_build = types.MethodType(_maybe_symbolic_build, model)
+    model._maybe_symbolic_build = types.MethodType(build_from_first_replica, model)
     model.train_step = types.MethodType(_with_replica_axis(train_step), model)
     model.test_step = types.MethodType(_with_replica_axis(test_step), model)
     model.train_function = model.test_function = None

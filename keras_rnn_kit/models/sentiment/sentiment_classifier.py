@@ -5,15 +5,17 @@ import numpy as np
 import tensorflow as tf
 
 from keras_rnn_kit.data.text_tokenizer import to_string_tensor
+from keras_rnn_kit.models.sentiment import sentiment_export
 from keras_rnn_kit.models.sentiment.sentiment_backbone import SentimentBackbone
 from keras_rnn_kit.models.sentiment.sentiment_prediction import SentimentPrediction
 from keras_rnn_kit.models.sentiment.sentiment_preprocessor import SentimentPreprocessor
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class SentimentClassifier(keras.Model):
+class SentimentClassifier(FirstReplicaBuild, keras.Model):
     """Classifies texts (e.g. reviews) as positive/negative or into n classes.
 
         z = W · dropout(backbone(inputs)) + b      logits
@@ -27,6 +29,12 @@ class SentimentClassifier(keras.Model):
     `compile()` defaults: Adam (learning rate 1e-3, gradients clipped to norm 1),
     binary cross-entropy from logits (2 classes) or sparse categorical
     cross-entropy from logits, and accuracy.
+
+    Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` serves raw
+    strings with core TF ops (`labels`, `label_ids`, `probabilities`);
+    `tflite_signatures()` takes batch-1 `token_ids`, and `export_text_assets(path)`
+    writes the vocabulary and tokenizer settings a device needs as JSON. It trains
+    under `MirroredStrategy` (see `keras_rnn_kit.training.train`).
 
     Args:
         backbone: a `SentimentBackbone`.
@@ -202,15 +210,42 @@ class SentimentClassifier(keras.Model):
         logits = self.predict(
             self.preprocessor(strings), batch_size=batch_size, verbose=0
         )
-        if self.num_classes == 2:
-            positive = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits[:, 0]))
-            probabilities = np.stack([1.0 - positive, positive], axis=-1)
-        else:
-            probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+        probabilities = keras.ops.convert_to_numpy(
+            sentiment_export.probabilities(self, logits)
+        )
         label_ids = np.argmax(probabilities, axis=-1)
         names = self.class_names
         labels = [names[i] if names else int(i) for i in label_ids]
         return SentimentPrediction(labels, label_ids, probabilities)
+
+    def serving_signatures(self):
+        """`{"serving_default"}`: raw strings in; `labels`, `label_ids` and
+        `probabilities` out (core TF ops only, for TF Serving); see
+        `sentiment_export.serving_signatures`."""
+        return sentiment_export.serving_signatures(self)
+
+    def tflite_signatures(self):
+        """`{"serving_default"}`: batch-1 `token_ids` in, `probabilities` out
+        (text preprocessing stays outside the `.tflite`: ship
+        `export_text_assets` next to it); see `sentiment_export`."""
+        return sentiment_export.tflite_signatures(self)
+
+    def export_text_assets(self, path):
+        """Writes the vocabulary and tokenizer settings a TFLite deployment needs
+        as JSON (see `sentiment_export.text_assets`).
+
+        Args:
+            path: the `.json` file to write.
+
+        Returns:
+            `path`.
+
+        Example:
+
+        >>> model.export_text_assets("sentiment.json")  # doctest: +SKIP
+        'sentiment.json'
+        """
+        return sentiment_export.export_text_assets(self, path)
 
     def _require_preprocessor(self):
         if self.preprocessor is None:

@@ -133,6 +133,11 @@ class SentimentPreprocessor(keras.layers.Layer):
     def vocabulary(self):
         return self.text_preprocessor.vocabulary
 
+    def get_vocabulary(self):
+        """The vocabulary's tokens in id order; `export_saved_model` writes them
+        as the asset `<layer name>.vocab.txt`."""
+        return self.vocabulary.tokens
+
     def __call__(self, x, y=None, sample_weight=None, **kwargs):
         if not isinstance(x, keras.KerasTensor):
             x = to_string_tensor("x", x)

@@ -14,11 +14,12 @@ from keras_rnn_kit.models.translation.translation_preprocessor import (
 )
 from keras_rnn_kit.samplers import BeamSampler
 from keras_rnn_kit.samplers import GreedySampler
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class Translator(keras.Model):
+class Translator(FirstReplicaBuild, keras.Model):
     """Sequence-to-sequence translation with attention, greedy or beam decoding.
 
     The model maps the named inputs `token_ids`, `padding_mask` and
