@@ -1,1 +1,31 @@
-"""keras_rnn_kit.data."""
+"""Text plumbing (tokenizer, vocabulary, preprocessor) and dataset loaders."""
+
+from keras_rnn_kit.data.coco_captions import load_coco_captions  # noqa: F401
+from keras_rnn_kit.data.delimited_text import load_delimited_text  # noqa: F401
+from keras_rnn_kit.data.delimited_text import read_labelled_text  # noqa: F401
+from keras_rnn_kit.data.easy_vqa_dataset import VQASplit  # noqa: F401
+from keras_rnn_kit.data.easy_vqa_dataset import easy_vqa_answers  # noqa: F401
+from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa  # noqa: F401
+from keras_rnn_kit.data.easy_vqa_dataset import vqa_dataset  # noqa: F401
+from keras_rnn_kit.data.image_io import check_images  # noqa: F401
+from keras_rnn_kit.data.image_io import load_image  # noqa: F401
+from keras_rnn_kit.data.number_translation import number_translation_splits  # noqa: F401,E501
+from keras_rnn_kit.data.parallel_corpus import load_parallel_files  # noqa: F401
+from keras_rnn_kit.data.parallel_corpus import load_parallel_tsv  # noqa: F401
+from keras_rnn_kit.data.parallel_corpus import pairs_to_dataset  # noqa: F401
+from keras_rnn_kit.data.parallel_corpus import read_parallel_files  # noqa: F401
+from keras_rnn_kit.data.parallel_corpus import read_parallel_tsv  # noqa: F401
+from keras_rnn_kit.data.review_folders import load_review_folders  # noqa: F401
+from keras_rnn_kit.data.row_errors import MalformedRowError  # noqa: F401
+from keras_rnn_kit.data.scene_generator import SceneGenerator  # noqa: F401
+from keras_rnn_kit.data.scene_generator import scenes_to_vqa_split  # noqa: F401
+from keras_rnn_kit.data.text_loaders import load_text_dataset  # noqa: F401
+from keras_rnn_kit.data.text_pipeline import batch_text_dataset  # noqa: F401
+from keras_rnn_kit.data.text_pipeline import dataset_texts  # noqa: F401
+from keras_rnn_kit.data.text_preprocessor import TextPreprocessor  # noqa: F401
+from keras_rnn_kit.data.text_tokenizer import TextTokenizer  # noqa: F401
+from keras_rnn_kit.data.tfds_text import load_tfds_text  # noqa: F401
+from keras_rnn_kit.data.visdial import load_visdial  # noqa: F401
+from keras_rnn_kit.data.vocabulary import Vocabulary  # noqa: F401
+from keras_rnn_kit.data.vqa_v2 import load_vqa_v2  # noqa: F401
+from keras_rnn_kit.data.vqa_v2 import top_answers  # noqa: F401

@@ -1,0 +1,159 @@
+"""The Visual Dialog task: an encoder and a discriminative decoder."""
+
+import keras
+import numpy as np
+
+from keras_rnn_kit.metrics.retrieval import MeanRank
+from keras_rnn_kit.metrics.retrieval import MeanReciprocalRank
+from keras_rnn_kit.metrics.retrieval import RecallAtK
+from keras_rnn_kit.models.visual_dialog.visual_dialog_backbone import (
+    VisualDialogBackbone,
+)
+from keras_rnn_kit.models.visual_dialog.visual_dialog_preprocessor import (
+    VisualDialogPreprocessor,
+)
+from keras_rnn_kit.utils.validation import check_positive_int
+
+
+@keras.saving.register_keras_serializable(package="keras_rnn_kit")
+class VisualDialogModel(keras.Model):
+    """Ranks candidate answers to a question about an image, given the dialog.
+
+    The discriminative decoder of Das et al.: the score of candidate `c` is the
+    dot product of the dialog encoding and the candidate's encoding; training
+    is softmax cross-entropy over the candidates with the ground-truth index as
+    the label, and the retrieval metrics (R@k, MRR, mean rank) read the same
+    scores.
+
+    Args:
+        backbone: a `VisualDialogBackbone`.
+        preprocessor: a `VisualDialogPreprocessor` (needed by `rank_answers`).
+        **kwargs: base `keras.Model` arguments.
+
+    Call arguments:
+        inputs: the backbone's dict.
+
+    Returns:
+        `(batch, options)` scores (logits over the candidates).
+
+    Example:
+
+    >>> import numpy as np
+    >>> pre = VisualDialogPreprocessor.from_texts(["is it red", "yes", "no"], 16)
+    >>> backbone = VisualDialogBackbone(pre.vocabulary_size, units=8, image_size=16,
+    ...                                 answer_length=pre.answer_length)
+    >>> model = VisualDialogModel(backbone, pre)
+    >>> ranked, scores = model.rank_answers(
+    ...     np.zeros((1, 16, 16, 3), "uint8"), ["is it red"], [[""]], [["yes", "no"]])
+    >>> sorted(ranked[0]), scores.shape
+    (['no', 'yes'], (1, 2))
+
+    Reference:
+        Das et al., "Visual Dialog", CVPR 2017.
+    """
+
+    def __init__(self, backbone, preprocessor=None, **kwargs):
+        # === Layers ===
+        if not isinstance(backbone, VisualDialogBackbone):
+            raise TypeError(
+                "`backbone` must be a VisualDialogBackbone, got "
+                f"{type(backbone).__name__}."
+            )
+        if preprocessor is not None and not isinstance(
+            preprocessor, VisualDialogPreprocessor
+        ):
+            raise TypeError(
+                "`preprocessor` must be a VisualDialogPreprocessor or None, got "
+                f"{type(preprocessor).__name__}."
+            )
+        score = keras.layers.Dot(axes=(1, 2), name="candidate_scores")
+
+        # === Functional model ===
+        inputs = backbone.input
+        # 1. Encoding (batch, units), candidates (batch, options, units).
+        encoded = backbone(inputs)
+        # 2. Scores: (batch, options).
+        scores = score([encoded["encoding"], encoded["candidate_encodings"]])
+        super().__init__(inputs=inputs, outputs=scores, **kwargs)
+
+        # === Config ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+
+    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
+        """`keras.Model.compile` with defaults: Adam, cross-entropy over the
+        candidates, and R@1, R@5, MRR and mean rank."""
+        if loss is None:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics is None:
+            metrics = [RecallAtK(1), RecallAtK(5), MeanReciprocalRank(), MeanRank()]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def rank_answers(self, images, questions, histories, candidates, batch_size=256):
+        """Ranks each round's candidates, best first.
+
+        Args:
+            images: `(batch, h, w, c)` images (see `preprocess_image_batch`).
+            questions: `batch` question strings.
+            histories: `(batch, rounds)` strings, `""` for no round.
+            candidates: `(batch, options)` candidate answer strings.
+            batch_size: int > 0.
+
+        Returns:
+            `(ranked, scores)`: lists of candidates sorted by score, and the
+            `(batch, options)` scores in the given candidate order.
+        """
+        if self.preprocessor is None:
+            raise ValueError(
+                "`rank_answers()` needs a `preprocessor`; build the model with "
+                "VisualDialogModel(backbone, preprocessor=...)."
+            )
+        check_positive_int("batch_size", batch_size)
+        questions = list(questions)
+        histories = np.asarray(histories, dtype=object)
+        candidates = np.asarray(candidates, dtype=object)
+        if not len(images) == len(questions) == len(histories) == len(candidates):
+            raise ValueError(
+                "`images`, `questions`, `histories` and `candidates` must have the "
+                f"same length, got {len(images)}, {len(questions)}, "
+                f"{len(histories)} and {len(candidates)}."
+            )
+        scores = []
+        for start in range(0, len(questions), batch_size):
+            stop = start + batch_size
+            inputs = self.preprocessor(
+                {
+                    "images": images[start:stop],
+                    "questions": questions[start:stop],
+                    "histories": histories[start:stop].astype(str),
+                    "candidates": candidates[start:stop].astype(str),
+                }
+            )
+            scores.append(np.asarray(self(inputs, training=False)))
+        scores = np.concatenate(scores)
+        order = np.argsort(-scores, axis=-1, kind="stable")
+        ranked = [
+            [str(row_candidates[i]) for i in row]
+            for row, row_candidates in zip(order, candidates, strict=True)
+        ]
+        return ranked, scores
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.layers.serialize(self.backbone),
+            "preprocessor": (
+                None
+                if self.preprocessor is None
+                else keras.layers.serialize(self.preprocessor)
+            ),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        if config.get("preprocessor") is not None:
+            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
+        return cls(**config)

@@ -1,0 +1,196 @@
+"""The VQA task: a `VQABackbone`, an answer classifier, and `answer()`."""
+
+import keras
+import numpy as np
+
+from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
+from keras_rnn_kit.models.vqa.vqa_preprocessor import VQAPreprocessor
+from keras_rnn_kit.utils.validation import check_positive_int
+from keras_rnn_kit.utils.validation import check_rate
+
+
+@keras.saving.register_keras_serializable(package="keras_rnn_kit")
+class VQAModel(keras.Model):
+    """Answers questions about images by classifying over the top-K answers.
+
+    The head of Antol et al.'s baseline: the fused backbone vector goes through
+    a tanh hidden layer and dropout, then a linear layer gives one logit per
+    candidate answer. `answer()` runs the preprocessor and returns strings.
+
+    Args:
+        backbone: a `VQABackbone`.
+        answers: list of the candidate answer strings (unique; the class ids).
+        preprocessor: a `VQAPreprocessor`, needed by `answer()`; `None` when the
+            model only sees preprocessed inputs.
+        hidden_dim: int > 0, width of the hidden layer.
+        dropout: float in [0, 1), dropout before the output layer.
+        **kwargs: base `keras.Model` arguments (`name`).
+
+    Call arguments:
+        inputs: the backbone's dict (`images` or `image_features`, `token_ids`,
+            `padding_mask`).
+
+    Returns:
+        `(batch, len(answers))` logits.
+
+    Example:
+
+    >>> import numpy as np
+    >>> pre = VQAPreprocessor.from_questions(["is it red?"], image_size=16)
+    >>> backbone = VQABackbone(pre.vocabulary_size, image_size=16, fusion_dim=8)
+    >>> model = VQAModel(backbone, ["yes", "no"], preprocessor=pre)
+    >>> images = np.zeros((1, 16, 16, 3), "uint8")  # (batch, height, width, 3)
+    >>> answers, scores = model.answer(images, ["is it red?"])
+    >>> answers[0] in ("yes", "no"), scores.shape
+    (True, (1,))
+
+    Reference:
+        Antol et al., "VQA: Visual Question Answering", ICCV 2015.
+    """
+
+    def __init__(
+        self,
+        backbone,
+        answers,
+        preprocessor=None,
+        hidden_dim=256,
+        dropout=0.5,
+        **kwargs,
+    ):
+        # === Layers ===
+        if not isinstance(backbone, VQABackbone):
+            raise TypeError(
+                f"`backbone` must be a VQABackbone, got {type(backbone).__name__}."
+            )
+        answers = list(answers)
+        if not answers or not all(isinstance(a, str) for a in answers):
+            raise ValueError(
+                f"`answers` must be a non-empty list of strings, got {answers!r}."
+            )
+        if len(set(answers)) != len(answers):
+            raise ValueError(f"`answers` must be unique, got {answers!r}.")
+        if preprocessor is not None and not isinstance(preprocessor, VQAPreprocessor):
+            raise TypeError(
+                "`preprocessor` must be a VQAPreprocessor or None, got "
+                f"{type(preprocessor).__name__}."
+            )
+        check_positive_int("hidden_dim", hidden_dim)
+        check_rate("dropout", dropout)
+        hidden = keras.layers.Dense(hidden_dim, activation="tanh", name="answer_hidden")
+        head_dropout = keras.layers.Dropout(dropout, name="answer_dropout")
+        logits_layer = keras.layers.Dense(len(answers), name="answer_logits")
+
+        # === Functional model ===
+        inputs = backbone.input
+        # 1. Fused image-question vector: (batch, fusion_dim).
+        fused = backbone(inputs)
+        # 2. Answer logits: (batch, num_answers).
+        logits = logits_layer(head_dropout(hidden(fused)))
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+
+        # === Config ===
+        self.backbone = backbone
+        self.answers = answers
+        self.preprocessor = preprocessor
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+        self._answer_ids = {a: i for i, a in enumerate(answers)}
+
+    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
+        """`keras.Model.compile` with defaults: Adam, sparse cross-entropy on
+        logits, accuracy."""
+        if loss is None:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics is None:
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def answer_ids(self, answers) -> np.ndarray:
+        """Maps answer strings to class ids; an unknown answer raises `ValueError`."""
+        unknown = [a for a in answers if a not in self._answer_ids]
+        if unknown:
+            raise ValueError(
+                f"`answers` must be among the model's {len(self.answers)} candidate "
+                f"answers, got unknown {unknown[:5]!r}."
+            )
+        return np.array([self._answer_ids[a] for a in answers], np.int64)
+
+    def check_answer_ids(self, ids) -> np.ndarray:
+        """Returns `ids` as int64, raising `ValueError` for ids outside the answers."""
+        ids = np.asarray(ids)
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"`ids` must be integers, got dtype {ids.dtype}.")
+        bad = ids[(ids < 0) | (ids >= len(self.answers))]
+        if bad.size:
+            raise ValueError(
+                f"`ids` must lie in [0, {len(self.answers)}) (the answer vocabulary), "
+                f"got {bad[:5].tolist()}."
+            )
+        return ids.astype(np.int64)
+
+    def answer(self, images, questions, top_k=1, batch_size=256):
+        """Answers questions about images.
+
+        Args:
+            images: `(batch, height, width, channels)` `uint8` or float in
+                `[0, 1]` (see `VQAPreprocessor` for resizing and channels).
+            questions: list of `batch` question strings.
+            top_k: int > 0, how many answers per question.
+            batch_size: int > 0, inference batch size.
+
+        Returns:
+            `(answers, scores)`: with `top_k=1`, a list of strings and a
+            `(batch,)` array of softmax probabilities; otherwise a list of lists
+            of `top_k` strings and a `(batch, top_k)` array, best first.
+        """
+        if self.preprocessor is None:
+            raise ValueError(
+                "`answer()` needs a `preprocessor`; build the model with "
+                "VQAModel(..., preprocessor=VQAPreprocessor(...))."
+            )
+        check_positive_int("top_k", top_k)
+        check_positive_int("batch_size", batch_size)
+        questions = [questions] if isinstance(questions, str) else list(questions)
+        if len(questions) != len(images):
+            raise ValueError(
+                f"`questions` must have one entry per image: {len(images)} images, "
+                f"{len(questions)} questions."
+            )
+        probabilities = []
+        for start in range(0, len(questions), batch_size):
+            stop = start + batch_size
+            inputs = self.preprocessor(
+                {"images": images[start:stop], "questions": questions[start:stop]}
+            )
+            logits = self(inputs, training=False)
+            probabilities.append(np.asarray(keras.ops.softmax(logits, axis=-1)))
+        probabilities = np.concatenate(probabilities)
+        order = np.argsort(-probabilities, axis=-1, kind="stable")[:, :top_k]
+        scores = np.take_along_axis(probabilities, order, axis=-1)
+        answers = [[self.answers[i] for i in row] for row in order]
+        if top_k == 1:
+            return [row[0] for row in answers], scores[:, 0]
+        return answers, scores
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.layers.serialize(self.backbone),
+            "answers": list(self.answers),
+            "preprocessor": (
+                None
+                if self.preprocessor is None
+                else keras.layers.serialize(self.preprocessor)
+            ),
+            "hidden_dim": self.hidden_dim,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        if config.get("preprocessor") is not None:
+            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
+        return cls(**config)

@@ -1,0 +1,169 @@
+"""Training `VQAModel` on easy-VQA (or any `VQASplit`) end to end."""
+
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from keras_rnn_kit.data.easy_vqa_dataset import VQASplit
+from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
+from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
+from keras_rnn_kit.models.vqa.vqa_model import VQAModel
+from keras_rnn_kit.models.vqa.vqa_preprocessor import VQAPreprocessor
+from keras_rnn_kit.utils.validation import check_positive_int
+
+# Model sizes: the full setting reaches >= 97% on the easy-VQA test split.
+FULL_CONFIG = {
+    "embedding_dim": 32,
+    "hidden_dim": 64,
+    "fusion_dim": 64,
+    "pooling": "max",
+}
+QUICK_CONFIG = {
+    "embedding_dim": 16,
+    "hidden_dim": 32,
+    "fusion_dim": 32,
+    "pooling": "max",
+}
+
+
+def preprocessed_dataset(
+    model: VQAModel, data: VQASplit, batch_size: int, shuffle: bool, seed: int = 0
+):
+    """A `tf.data` pipeline of `(backbone inputs, answer id)` for `model`.
+
+    Questions are tokenized once, up front (a question longer than the
+    preprocessor's `sequence_length` raises here); each image is stored once and
+    gathered per batch. Answer ids outside `model.answers` raise.
+
+    Args:
+        model: a `VQAModel` with a preprocessor.
+        data: a `VQASplit`.
+        batch_size: int > 0.
+        shuffle: reshuffle every epoch.
+        seed: shuffling seed.
+
+    Returns:
+        A `tf.data.Dataset`.
+    """
+    check_positive_int("batch_size", batch_size)
+    answer_ids = model.check_answer_ids(data.answer_ids)
+    text = model.preprocessor.text_preprocessor(data.questions)
+    images = tf.constant(data.images)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (text["token_ids"], text["padding_mask"], data.image_index, answer_ids)
+    )
+    if shuffle:
+        dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
+
+    def to_inputs(token_ids, padding_mask, image_index, answer_id):
+        batch_images = model.preprocessor.preprocess_images(
+            tf.gather(images, image_index)
+        )
+        inputs = {
+            "images": batch_images,
+            "token_ids": token_ids,
+            "padding_mask": padding_mask,
+        }
+        return inputs, answer_id
+
+    return (
+        dataset.batch(batch_size)
+        .map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def build_vqa_model(
+    train: VQASplit, quick: bool = False, image_size: int | None = None, **overrides
+) -> VQAModel:
+    """Builds an untrained `VQAModel` whose vocabularies come from `train`.
+
+    Args:
+        train: the training `VQASplit` (question vocabulary, answers, image size).
+        quick: use the tiny `QUICK_CONFIG` instead of `FULL_CONFIG`.
+        image_size: side of the model's images; default: that of `train`.
+        **overrides: `VQABackbone` arguments that replace the config's.
+
+    Returns:
+        A compiled `VQAModel` with a `VQAPreprocessor`.
+    """
+    image_size = image_size or int(train.images.shape[1])
+    preprocessor = VQAPreprocessor.from_questions(train.questions, image_size)
+    config = {**(QUICK_CONFIG if quick else FULL_CONFIG), **overrides}
+    backbone = VQABackbone(
+        preprocessor.vocabulary_size, image_size=image_size, **config
+    )
+    model = VQAModel(
+        backbone,
+        train.answer_vocabulary,
+        preprocessor=preprocessor,
+        hidden_dim=config["fusion_dim"],
+        dropout=0.0 if quick else 0.2,
+    )
+    model.compile(optimizer="adam")
+    return model
+
+
+def train_easy_vqa(
+    quick: bool = False,
+    epochs: int | None = None,
+    batch_size: int = 64,
+    max_images: int | None = None,
+    seed: int = 0,
+    verbose: int = 2,
+):
+    """Trains the VQA baseline on easy-VQA and scores it on the official test split.
+
+    Args:
+        quick: a smoke-test run for demos: small model, 200 train / 100 test
+            images, three epochs (about 20 s; around 50% test accuracy, against
+            37% for always answering "yes").
+        epochs: number of epochs; default 3 (quick) or 6 (full).
+        batch_size: int > 0.
+        max_images: cap on the images per split (`None`: all; quick: 200 / 100).
+        seed: seed of the weights and the shuffling.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        `(model, results)`; `results` has `test_accuracy`, `train_seconds`,
+        `epochs`, `train_questions` and `test_questions`.
+
+    Example:
+
+    >>> model, results = train_easy_vqa(quick=True, verbose=0)
+    >>> 0.0 <= results["test_accuracy"] <= 1.0
+    True
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    epochs = check_positive_int("epochs", epochs or (3 if quick else 6))
+    train_cap = max_images or (200 if quick else None)
+    test_cap = max_images and max(1, max_images // 4) or (100 if quick else None)
+    train = load_easy_vqa("train", max_images=train_cap)
+    test = load_easy_vqa("test", max_images=test_cap)
+    model = build_vqa_model(train, quick=quick)
+    train_ds = preprocessed_dataset(model, train, batch_size, shuffle=True, seed=seed)
+    test_ds = preprocessed_dataset(model, test, 256, shuffle=False)
+    start = time.perf_counter()
+    model.fit(train_ds, epochs=epochs, verbose=verbose)
+    train_seconds = time.perf_counter() - start
+    _, accuracy = model.evaluate(test_ds, verbose=0)
+    return model, {
+        "test_accuracy": float(accuracy),
+        "train_seconds": float(train_seconds),
+        "epochs": epochs,
+        "train_questions": len(train),
+        "test_questions": len(test),
+    }
+
+
+def answer_accuracy(model: VQAModel, data: VQASplit, batch_size: int = 256) -> float:
+    """Exact-match accuracy of `model.answer` on a single-answer split."""
+    predicted, _ = model.answer(
+        data.question_images(), data.questions, batch_size=batch_size
+    )
+    return float(
+        np.mean([p == a for p, a in zip(predicted, data.answers, strict=True)])
+    )
