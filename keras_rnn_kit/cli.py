@@ -5,8 +5,15 @@ Each subcommand is one `_<name>_command(args)` function plus one parser block in
 shared `--debug` flag). Errors print one line and a hint and exit with status 1;
 `--debug` shows the traceback instead.
 
+The application commands (`train`, `evaluate`, `predict`) go through
+`keras_rnn_kit.applications`, `demo` through `keras_rnn_kit.demo`, and `export` /
+`serve` through `keras_rnn_kit.export`.
+
 Example:
 
+    rnnkit train translation --tiny --out /tmp/tr
+    rnnkit predict translation /tmp/tr/translation.keras 三百二十一
+    rnnkit export /tmp/tr/translation.keras --format tflite --verify
     rnnkit gradient-flow --cells vanilla,original_lstm,lstm --steps 100 --out flow.png
     rnnkit demo --out demo_out --quick
     python -m keras_rnn_kit --help
@@ -16,7 +23,15 @@ import argparse
 import os
 import sys
 
+import numpy as np
+
+from keras_rnn_kit.applications import APPLICATIONS
+from keras_rnn_kit.applications import evaluate_application
+from keras_rnn_kit.applications import load_task_model
+from keras_rnn_kit.applications import predict_application
+from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.cells import CELLS
+from keras_rnn_kit.demo import run_demo
 from keras_rnn_kit.diagnostics import gradient_flow
 from keras_rnn_kit.diagnostics import gradient_flow_report
 from keras_rnn_kit.diagnostics import plot_gradient_flow
@@ -43,29 +58,100 @@ def _gradient_flow_command(args):
     return 0
 
 
-def _demo_command(args):
-    steps, batch_size = (30, 4) if args.quick else (100, 16)
-    flows = {
-        name: gradient_flow(name, steps=steps, batch_size=batch_size, seed=args.seed)
-        for name in CELLS
+def _train_command(args):
+    result = train_application(
+        args.application,
+        args.data,
+        out=args.out,
+        strategy=args.strategy,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        tiny=args.tiny,
+        seed=args.seed,
+        verbose=2,
+    )
+    _print_metrics(result["metrics"])
+    print(f"wrote {result['model_path']}")
+    print(f"wrote {result['metrics_path']}")
+    return 0
+
+
+def _evaluate_command(args):
+    metrics = evaluate_application(
+        args.application, args.model, args.data, tiny=args.tiny, seed=args.seed
+    )
+    _print_metrics(metrics)
+    print(f"evaluated {args.model} (nothing written)")
+    return 0
+
+
+def _predict_command(args):
+    given = {
+        "beam_width": args.beam_width,
+        "question": args.question,
+        "history": args.history,
     }
-    report = gradient_flow_report(flows)
-    os.makedirs(args.out, exist_ok=True)
-    plot_path = plot_gradient_flow(flows, os.path.join(args.out, "gradient_flow.png"))
-    report_path = os.path.join(args.out, "report.md")
-    with open(report_path, "w", encoding="utf-8") as f:
-        f.write(
-            "# keras-rnn-kit demo\n\n"
-            "## Gradient flow through time\n\n"
-            f"Loss `L = sum(h_T)` after T = {steps} steps of random normal inputs "
-            f"(batch {batch_size}, seed {args.seed}); `s_t` is the cell state `c` "
-            "for the LSTM-style cells and `h` for the vanilla cell. A ratio far "
-            "below 1 is a vanishing gradient, far above 1 an exploding one.\n\n"
-            f"```\n{report}\n```\n\n![gradient flow](gradient_flow.png)\n"
+    options = {name: value for name, value in given.items() if value is not None}
+    for line in predict_application(
+        args.application, args.model, args.inputs, **options
+    ):
+        print(line)
+    print(f"predicted {len(args.inputs)} input(s) with {args.model} (nothing written)")
+    return 0
+
+
+def _export_command(args):
+    from keras_rnn_kit import export
+
+    quantization = None if args.quantization == "none" else args.quantization
+    if args.format == "saved_model" and quantization is not None:
+        raise ValueError(
+            "`--quantization` applies to --format tflite only, got "
+            f"{args.quantization!r} with saved_model."
         )
-    print(report)
-    print(f"wrote {plot_path}")
-    print(f"wrote {report_path}")
+    model = load_task_model(args.model)
+    stem = os.path.splitext(args.model)[0]
+    if args.format == "saved_model":
+        path = export.export_saved_model(model, args.out or f"{stem}_saved_model")
+    else:
+        representative = None
+        if quantization == "int8":
+            representative = _spec_samples(_first_signature(model, "tflite"), 8)
+        path = export.export_tflite(
+            model,
+            args.out or f"{stem}.tflite",
+            quantization=quantization,
+            representative_data=representative,
+            overwrite=args.overwrite,
+        )
+    if args.verify:
+        name, function = _first_signature(model, args.format, named=True)
+        report = export.verify_export(
+            model, path, _spec_samples(function, 2), signature=name
+        )
+        if not report["passed"]:
+            raise ValueError(
+                "the export differs from the Keras model by "
+                f"{report['max_abs_diff']:.3g} (tolerance "
+                f"{report['tolerance']:.3g}); it was kept at {path}."
+            )
+    print(f"wrote {path}")
+    return 0
+
+
+def _serve_command(args):
+    from keras_rnn_kit import export
+
+    export.serve(args.model_dir, args.port, host=args.host)
+    print(f"stopped serving {args.model_dir}")
+    return 0
+
+
+def _demo_command(args):
+    metrics = run_demo(args.out, quick=args.quick, seed=args.seed)
+    for name in metrics["paths"]:
+        print(f"wrote {os.path.join(args.out, name)}")
+    print(f"demo took {metrics['seconds']:.0f} s; read {args.out}/report.md")
     return 0
 
 
@@ -105,13 +191,106 @@ def build_parser():
 
     sub = _add_command(
         commands,
+        "train",
+        _train_command,
+        "train an application and save it as a .keras file",
+        f"{PROG} train translation --epochs 12 --out translation_out",
+    )
+    _application_argument(sub)
+    _data_argument(sub)
+    sub.add_argument(
+        "--strategy",
+        default="auto",
+        choices=("auto", "one_device", "mirrored", "multi_worker"),
+        help="distribution strategy (default: auto)",
+    )
+    sub.add_argument(
+        "--epochs", type=int, help="default: 1 with --tiny, else the app's"
+    )
+    sub.add_argument("--batch-size", type=int, help="global batch size")
+    sub.add_argument("--out", default="rnnkit_out", help="output folder")
+    sub.add_argument("--tiny", action="store_true", help="seconds-long smoke run")
+    sub.add_argument("--seed", type=int, default=0, help="data and weights seed")
+
+    sub = _add_command(
+        commands,
+        "evaluate",
+        _evaluate_command,
+        "print a trained model's task metrics on the held-out split",
+        f"{PROG} evaluate translation translation_out/translation.keras",
+    )
+    _application_argument(sub)
+    sub.add_argument("model", help="a .keras file written by `rnnkit train`")
+    _data_argument(sub)
+    sub.add_argument("--tiny", action="store_true", help="the --tiny data split")
+    sub.add_argument("--seed", type=int, default=0, help="the training run's seed")
+
+    sub = _add_command(
+        commands,
+        "predict",
+        _predict_command,
+        "run a trained model on texts or image files",
+        f'{PROG} predict vqa vqa_out/vqa.keras --question "what shape is it?" '
+        "shape.png",
+    )
+    _application_argument(sub)
+    sub.add_argument("model", help="a .keras file written by `rnnkit train`")
+    sub.add_argument(
+        "inputs", nargs="+", help="texts (sentiment, translation) or image paths"
+    )
+    sub.add_argument("--question", help="the question (vqa, visual-dialog)")
+    sub.add_argument("--history", help="the dialog so far (visual-dialog)")
+    sub.add_argument(
+        "--beam-width", type=int, help="beam width (translation, captioning)"
+    )
+
+    sub = _add_command(
+        commands,
+        "export",
+        _export_command,
+        "export a .keras model to a SavedModel (TF Serving) or a .tflite file",
+        f"{PROG} export translation_out/translation.keras --format tflite --verify",
+    )
+    sub.add_argument("model", help="a .keras file")
+    sub.add_argument("--format", required=True, choices=("saved_model", "tflite"))
+    sub.add_argument(
+        "--quantization",
+        default="none",
+        choices=("none", "dynamic", "float16", "int8"),
+        help="TFLite weight quantization (default: none)",
+    )
+    sub.add_argument(
+        "--verify", action="store_true", help="compare the export with the model"
+    )
+    sub.add_argument(
+        "--out", help="default: MODEL_saved_model/ or MODEL.tflite next to MODEL"
+    )
+    sub.add_argument(
+        "--overwrite", action="store_true", help="replace an existing .tflite"
+    )
+
+    sub = _add_command(
+        commands,
+        "serve",
+        _serve_command,
+        "serve a SavedModel folder with the TF Serving REST API (Ctrl-C stops)",
+        f"{PROG} serve translation_out/translation_saved_model --port 8501",
+    )
+    sub.add_argument("model_dir", help="base folder of numbered SavedModel versions")
+    sub.add_argument("--port", type=int, default=8501, help="TCP port")
+    sub.add_argument("--host", default="127.0.0.1", help="interface to bind")
+
+    sub = _add_command(
+        commands,
         "demo",
         _demo_command,
-        "run the kit's showcase and write its plots and report.md",
+        "train VQA and a translator on embedded data, export them, write a report",
         f"{PROG} demo --out demo_out --quick",
     )
     sub.add_argument("--out", default="demo_out", help="output folder")
-    sub.add_argument("--quick", action="store_true", help="smaller, faster settings")
+    sub.add_argument(
+        "--quick", action="store_true", help="about a minute instead of ~10"
+    )
     sub.add_argument("--seed", type=int, default=0, help="random seed")
     return parser
 
@@ -162,7 +341,61 @@ def _cell_list(text):
     return names
 
 
+def _application_argument(sub):
+    sub.add_argument(
+        "application",
+        choices=tuple(APPLICATIONS),
+        help=", ".join(APPLICATIONS),
+    )
+
+
+def _data_argument(sub):
+    sub.add_argument(
+        "--data",
+        metavar="PATH_OR_TFDS_NAME",
+        help="; ".join(f"{app.name}: {app.data_help}" for app in APPLICATIONS.values()),
+    )
+
+
+def _print_metrics(metrics):
+    for name, value in metrics.items():
+        print(f"{name}: {value:.4f}")
+
+
+def _first_signature(model, kind, named=False):
+    """The `serving_default` signature the exporter writes, else its first one."""
+    from keras_rnn_kit.export.signatures import resolve_signatures
+
+    functions = resolve_signatures(model, None, kind)
+    name = (
+        "serving_default" if "serving_default" in functions else next(iter(functions))
+    )
+    return (name, functions[name]) if named else functions[name]
+
+
+def _spec_samples(function, rows, steps=5, seed=0):
+    """Inputs for a signature: `rows` examples, unknown axes of length `steps`;
+    floats uniform in [0, 1), ints 1, masks True, strings a short sentence."""
+    rng = np.random.default_rng(seed)
+    samples = {}
+    for spec in function.input_signature:
+        shape = [rows] + [steps if d is None else d for d in spec.shape[1:]]
+        if spec.dtype.is_floating:
+            samples[spec.name] = rng.random(shape).astype(spec.dtype.as_numpy_dtype)
+        elif spec.dtype.is_bool:
+            samples[spec.name] = np.ones(shape, bool)
+        elif spec.dtype.is_integer:
+            samples[spec.name] = np.ones(shape, spec.dtype.as_numpy_dtype)
+        else:
+            samples[spec.name] = np.full(shape, "the food was good", dtype=object)
+    return samples
+
+
 def _hint(error, command):
+    if isinstance(error, FileNotFoundError):
+        return "check the path: it must exist (and be a .keras file for a model)."
     if isinstance(error, OSError):
         return "check that the output path is writable and its folder exists."
+    if isinstance(error, ImportError):
+        return "install the missing package named above into this environment."
     return f"run `{PROG} {command} --help` for the arguments and an example."

@@ -1,14 +1,28 @@
-"""Tests for keras_rnn_kit.cli (in-process through `main`, once as `python -m`)."""
+"""Tests for keras_rnn_kit.cli: in-process through `main` for the fast paths, in
+fresh processes for one `--tiny` train + predict per application.
 
+`rnnkit demo` runs in tests/test_demo.py.
+"""
+
+import json
 import os
 import subprocess
 import sys
 
+import easy_vqa
+import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
+from keras_rnn_kit.applications import load_task_model
+from keras_rnn_kit.cells import LSTMCell
 from keras_rnn_kit.cli import main
+from keras_rnn_kit.data import load_image
 from keras_rnn_kit.diagnostics import gradient_flow
+from keras_rnn_kit.export import TFLiteRunner
 from tests.test_case import REPO_ROOT
+from tests.test_case import run_python
 
 
 def report_ratio(line):
@@ -28,21 +42,6 @@ def test_gradient_flow_writes_plot_and_prints_report(tmp_path, capsys):
     flow = gradient_flow("vanilla", steps=30, batch_size=4)
     assert report_ratio(lines[0]) == pytest.approx(flow[0] / flow[-2], rel=1e-3)
     assert report_ratio(lines[0]) < 1e-2 < report_ratio(lines[1])
-
-
-def test_demo_writes_plot_and_report(tmp_path, capsys):
-    out = os.path.join(tmp_path, "demo_out")
-    assert main(["demo", "--out", out, "--quick"]) == 0
-    printed = capsys.readouterr().out
-    plot = os.path.join(out, "gradient_flow.png")
-    report = os.path.join(out, "report.md")
-    assert f"wrote {plot}" in printed and f"wrote {report}" in printed
-    assert os.path.getsize(plot) > 0
-    with open(report, encoding="utf-8") as f:
-        text = f.read()
-    for name in ("vanilla", "additive", "original_lstm", "lstm"):
-        assert f"\n{name} " in text
-    assert "](gradient_flow.png)" in text
 
 
 def test_error_is_one_line_and_a_hint(tmp_path, capsys):
@@ -80,7 +79,10 @@ def test_unknown_cell_is_an_argument_error(capsys):
     assert "--cells" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["gradient-flow", "demo"])
+COMMANDS = ["gradient-flow", "train", "evaluate", "predict", "export", "serve", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_each_help_shows_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -100,5 +102,182 @@ def test_python_dash_m_help():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("usage: rnnkit")
-    for command in ("gradient-flow", "demo"):
+    for command in COMMANDS:
         assert command in result.stdout
+
+
+def one_line_error(capsys, argv, status=1):
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in err, err
+    assert lines[1].startswith("hint: ")
+    return lines
+
+
+def test_unknown_application_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "speech"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'speech'" in capsys.readouterr().err
+
+
+def test_missing_model_file_hints_at_the_path(tmp_path, capsys):
+    missing = os.path.join(tmp_path, "nope.keras")
+    lines = one_line_error(capsys, ["predict", "sentiment", missing, "good food"])
+    assert lines[0].startswith("rnnkit predict: error: `model` must be a .keras file")
+    assert "nope.keras" in lines[0] and "check the path" in lines[1]
+    lines = one_line_error(capsys, ["export", missing, "--format", "tflite"])
+    assert "nope.keras" in lines[0]
+
+
+def test_option_of_another_application_is_refused(tmp_path, capsys):
+    argv = ["predict", "translation", "m.keras", "三", "--question", "why?"]
+    lines = one_line_error(capsys, argv)
+    assert lines[0].endswith(
+        "`question` does not apply to translation; it takes beam_width."
+    )
+
+
+def test_saved_model_takes_no_quantization(tmp_path, capsys):
+    argv = ["export", "m.keras", "--format", "saved_model", "--quantization", "int8"]
+    lines = one_line_error(capsys, argv)
+    assert "`--quantization` applies to --format tflite only" in lines[0]
+
+
+def cli_round_trip(tmp_path, application, predict_args):
+    """`rnnkit train APP --tiny` then `rnnkit predict APP MODEL ...` in one fresh
+    process; returns what each printed, the metrics file and the reloaded model."""
+    out = os.path.join(tmp_path, "out")
+    model_path = os.path.join(out, f"{application}.keras")
+    stdout = run_python(
+        f"""
+        import contextlib, io, json
+        from keras_rnn_kit.cli import main
+        train, predict = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(train):
+            assert main(["train", {application!r}, "--tiny", "--out", {out!r}]) == 0
+        with contextlib.redirect_stdout(predict):
+            argv = ["predict", {application!r}, {model_path!r}] + {predict_args!r}
+            assert main(argv) == 0
+        print(json.dumps([train.getvalue(), predict.getvalue()]))
+        """,
+        timeout=300,
+    )
+    train, predict = json.loads(stdout.splitlines()[-1])
+    assert train.splitlines()[-2:] == [
+        f"wrote {model_path}",
+        f"wrote {os.path.join(out, 'metrics.json')}",
+    ]
+    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    assert metrics["application"] == application and metrics["final_loss"] > 0
+    *lines, last = predict.splitlines()
+    assert last.startswith("predicted ") and model_path in last
+    return lines, metrics, load_task_model(model_path)
+
+
+@pytest.mark.slow
+def test_translation_train_then_predict(tmp_path):
+    sources = ["三百", "二十一"]
+    lines, metrics, model = cli_round_trip(
+        tmp_path, "translation", sources + ["--beam-width", "2"]
+    )
+    expected = model.translate(sources, beam_width=2)
+    assert lines == [f"{s}\t{t}" for s, t in zip(sources, expected, strict=True)]
+    assert 0.0 <= metrics["greedy_exact_match"] <= 1.0
+
+
+@pytest.mark.slow
+def test_sentiment_train_then_predict(tmp_path):
+    texts = ["The food was good.", "The staff was rude."]
+    lines, metrics, model = cli_round_trip(tmp_path, "sentiment", texts)
+    p = model.predict_text(texts)
+    assert lines == [
+        f"{label}\t{probabilities.max():.3f}\t{text}"
+        for text, label, probabilities in zip(
+            texts, p.labels, p.probabilities, strict=True
+        )
+    ]
+    assert set(p.labels) <= {"negative", "positive"}
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_vqa_train_then_predict(tmp_path):
+    image = easy_vqa.get_test_image_paths()[0]
+    question = "what shape is in the image?"
+    lines, metrics, model = cli_round_trip(
+        tmp_path, "vqa", ["--question", question, image]
+    )
+    answers, scores = model.answer(load_image(image)[None], [question])
+    assert lines == [f"{image}\t{answers[0]}\t{scores[0]:.3f}"]
+    assert answers[0] in easy_vqa.get_answers()
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_captioning_train_then_predict(tmp_path):
+    image = easy_vqa.get_test_image_paths()[0]
+    lines, metrics, model = cli_round_trip(tmp_path, "captioning", [image])
+    assert lines == [f"{image}\t{model.caption(load_image(image)[None])[0]}"]
+    assert 0.0 <= metrics["bleu_1"] <= 1.0
+
+
+@pytest.mark.slow
+def test_visual_dialog_train_then_predict(tmp_path):
+    image = easy_vqa.get_test_image_paths()[0]
+    question, history = "what color is the shape?", "what shape is it? circle"
+    argv = ["--question", question, "--history", history, image]
+    lines, metrics, model = cli_round_trip(tmp_path, "visual-dialog", argv)
+    candidates = easy_vqa.get_answers()
+    ranked, _ = model.rank_answers(
+        load_image(image)[None], [question], [[history]], [candidates]
+    )
+    assert lines == [f"{image}\t{ranked[0][0]}\t{', '.join(ranked[0][:3])}"]
+    assert 0.0 <= metrics["r@1"] <= metrics["r@5"] <= 1.0
+
+
+@pytest.fixture
+def small_model_path(tmp_path):
+    inputs = keras.Input((None, 3), name="features")
+    hidden = keras.layers.RNN(LSTMCell(4))(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="scores")(hidden))
+    path = os.path.join(tmp_path, "small.keras")
+    model.save(path)
+    return path, model
+
+
+@pytest.mark.parametrize("format_", ["saved_model", "tflite"])
+def test_export_writes_and_verifies(small_model_path, format_, capsys):
+    path, model = small_model_path
+    assert main(["export", path, "--format", format_, "--verify"]) == 0
+    printed = capsys.readouterr().out
+    expected = path[: -len(".keras")] + (
+        "_saved_model/1" if format_ == "saved_model" else ".tflite"
+    )
+    assert printed.splitlines()[-1] == f"wrote {expected}"
+    assert f"verify_export: {os.path.abspath(expected)}" in printed
+    # Independent check: the export answers like the Keras model.
+    x = np.random.default_rng(0).random((1, 5, 3)).astype("float32")
+    if format_ == "tflite":
+        got = TFLiteRunner(expected).run(features=x)["scores"]
+    else:
+        got = tf.saved_model.load(expected).signatures["serving_default"](
+            features=tf.constant(x)
+        )["scores"]
+    np.testing.assert_allclose(np.asarray(got), model(x), atol=1e-5)
+
+
+def test_existing_tflite_needs_overwrite(small_model_path, capsys):
+    path, _ = small_model_path
+    target = path[: -len(".keras")] + ".tflite"
+    open(target, "wb").close()
+    lines = one_line_error(capsys, ["export", path, "--format", "tflite"])
+    assert "already exists" in lines[0] and "overwrite" in lines[0]
+
+
+def test_serve_missing_folder_is_one_line(tmp_path, capsys):
+    missing = os.path.join(tmp_path, "exported")
+    lines = one_line_error(capsys, ["serve", missing, "--port", "0"])
+    assert lines[0].startswith("rnnkit serve: error:") and "exported" in lines[0]

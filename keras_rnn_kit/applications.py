@@ -1,0 +1,256 @@
+"""The application registry behind `rnnkit train / evaluate / predict`.
+
+Each `Application` knows its offline default data, how to read `--data`, how to
+build its compiled task, its task metrics and how to turn command-line inputs into
+predictions (the adapters in `keras_rnn_kit.application_adapters`).
+`train_application`, `evaluate_application` and `predict_application` are the
+entry points the CLI calls; training goes through `keras_rnn_kit.training.train`
+(strategies, checkpoints, resuming).
+
+Example:
+
+>>> result = train_application("translation", out="/tmp/tr")     # doctest: +SKIP
+>>> predict_application("translation", result["model_path"],
+...                     ["三百二十一"])                             # doctest: +SKIP
+['三百二十一\\tthree hundred twenty one']
+"""
+
+import dataclasses
+import json
+import os
+import warnings
+from collections.abc import Callable
+
+import keras
+
+from keras_rnn_kit import application_adapters as adapters
+from keras_rnn_kit import training
+from keras_rnn_kit.utils.validation import check_choice
+from keras_rnn_kit.utils.validation import check_positive_int
+
+
+@dataclasses.dataclass(frozen=True)
+class Application:
+    """One `rnnkit` application.
+
+    Attributes:
+        name: the command-line name.
+        data_help: what `--data` accepts and the offline default.
+        load: `(data, tiny, seed) -> TaskData`.
+        build: `(TaskData, tiny) -> compiled keras.Model`.
+        evaluate: `(model, test split) -> {metric: value}`.
+        predict: `(model, inputs, options) -> list of output lines`.
+        epochs: default epochs of a full run.
+        batch_size: default global batch size.
+        options: the keyword options `predict` accepts.
+        examples: `(model, raw_train) -> tf.data` of unbatched training
+            examples, for tasks whose `TaskData.train` is `None`.
+    """
+
+    name: str
+    data_help: str
+    load: Callable
+    build: Callable
+    evaluate: Callable
+    predict: Callable
+    epochs: int
+    batch_size: int = 64
+    options: tuple = ()
+    examples: Callable | None = None
+
+
+APPLICATIONS = {
+    app.name: app
+    for app in (
+        Application(
+            "sentiment",
+            "an aclImdb folder, a CSV/TSV/JSONL file with `text` and `label` "
+            "columns, or a tfds name (default: generated reviews)",
+            adapters.load_sentiment,
+            adapters.build_sentiment,
+            adapters.evaluate_sentiment,
+            adapters.predict_sentiment,
+            epochs=4,
+        ),
+        Application(
+            "translation",
+            "a source<TAB>target TSV file (default: the generated zh->en numbers)",
+            adapters.load_translation,
+            adapters.build_translation,
+            adapters.evaluate_translation,
+            adapters.predict_translation,
+            epochs=12,
+            options=("beam_width",),
+        ),
+        Application(
+            "captioning",
+            "`scenes` (default: the kit's generated shape scenes)",
+            adapters.load_captioning,
+            adapters.build_captioning,
+            adapters.evaluate_captioning,
+            adapters.predict_captioning,
+            epochs=30,
+            batch_size=32,
+            options=("beam_width",),
+            examples=adapters.captioning_examples,
+        ),
+        Application(
+            "vqa",
+            "`easy_vqa` (default, shipped with the easy-vqa package) or `scenes`",
+            adapters.load_vqa,
+            adapters.build_vqa,
+            adapters.evaluate_vqa,
+            adapters.predict_vqa,
+            epochs=6,
+            options=("question",),
+            examples=adapters.vqa_examples,
+        ),
+        Application(
+            "visual-dialog",
+            "`easy_vqa` (default: easy-VQA's questions as dialogs)",
+            adapters.load_visual_dialog,
+            adapters.build_visual_dialog,
+            adapters.evaluate_visual_dialog,
+            adapters.predict_visual_dialog,
+            epochs=6,
+            options=("question", "history"),
+            examples=adapters.visual_dialog_examples,
+        ),
+    )
+}
+
+
+def get_application(name: str) -> Application:
+    """Returns the registered `Application` called `name`."""
+    check_choice("application", name, tuple(APPLICATIONS))
+    return APPLICATIONS[name]
+
+
+def _train_examples(app, task, tiny):
+    """The examples `training.train` reads. Image tasks build their pipeline
+    with the task's own preprocessor (a throwaway build, same vocabulary)."""
+    if task.train is not None:
+        return task.train
+    return app.examples(app.build(task, tiny), task.raw_train)
+
+
+def train_application(
+    name: str,
+    data: str | None = None,
+    *,
+    out: str = "rnnkit_out",
+    strategy: str = "auto",
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    tiny: bool = False,
+    seed: int = 0,
+    verbose="auto",
+    log: Callable = print,
+) -> dict:
+    """Trains one application and saves `out/<name>.keras` and `out/metrics.json`.
+
+    Args:
+        name: an application name (`APPLICATIONS`).
+        data: `--data` (see each application's `data_help`); `None` is the
+            offline default.
+        out: output folder (checkpoints go to `out/checkpoints`).
+        strategy: a `training.get_strategy` name.
+        epochs: int > 0; default 1 with `tiny`, else the application's.
+        batch_size: global batch size; default the application's.
+        tiny: tiny data and model, for smoke tests (seconds).
+        seed: seeds the data, the weights and the shuffling.
+        verbose: `fit` verbosity.
+        log: called with progress lines.
+
+    Returns:
+        `{"model_path", "metrics_path", "metrics", "data"}`.
+    """
+    app = get_application(name)
+    epochs = check_positive_int(
+        "epochs", (1 if tiny else app.epochs) if epochs is None else epochs
+    )
+    batch_size = check_positive_int(
+        "batch_size", app.batch_size if batch_size is None else batch_size
+    )
+    keras.utils.set_random_seed(seed)
+    task = app.load(data, tiny, seed)
+    log(f"{name}: {task.description}")
+    train_data = _train_examples(app, task, tiny)
+    model, history = training.train(
+        lambda: app.build(task, tiny),
+        train_data,
+        strategy=strategy,
+        epochs=epochs,
+        global_batch_size=batch_size,
+        checkpoint_dir=os.path.join(out, "checkpoints"),
+        seed=seed,
+        verbose=verbose,
+    )
+    log(f"{name}: evaluating on the held-out split")
+    metrics = {k: float(v) for k, v in app.evaluate(model, task.test).items()}
+    metrics["final_loss"] = float(history.history["loss"][-1])
+    model_path = os.path.join(out, f"{name}.keras")
+    model.save(model_path)
+    metrics_path = os.path.join(out, "metrics.json")
+    with open(metrics_path, "w", encoding="utf-8") as f:
+        json.dump(
+            {"application": name, "data": task.description, **metrics}, f, indent=2
+        )
+    return {
+        "model_path": model_path,
+        "metrics_path": metrics_path,
+        "metrics": metrics,
+        "data": task.description,
+    }
+
+
+def load_task_model(path: str) -> keras.Model:
+    """Loads a `.keras` file saved by `train_application` (or any kit model)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"`model` must be a .keras file; {path!r} does not exist."
+        )
+    if not path.endswith(".keras"):
+        raise ValueError(f"`model` must be a .keras file, got {path!r}.")
+    with warnings.catch_warnings():
+        # Tasks restore their own compile() defaults; inference needs none.
+        warnings.filterwarnings("ignore", message=r"`compile\(\)` was not called")
+        return keras.saving.load_model(path)
+
+
+def evaluate_application(
+    name: str,
+    model_path: str,
+    data: str | None = None,
+    tiny: bool = False,
+    seed: int = 0,
+) -> dict:
+    """Loads `model_path` and returns its task metrics on the held-out split of
+    the same data `train_application` would read (`data`, `tiny`, `seed`)."""
+    app = get_application(name)
+    model = load_task_model(model_path)
+    task = app.load(data, tiny, seed)
+    return {k: float(v) for k, v in app.evaluate(model, task.test).items()}
+
+
+def predict_application(
+    name: str, model_path: str, inputs: list[str], **options
+) -> list[str]:
+    """Runs a saved task on command-line inputs; returns one line per input.
+
+    Args:
+        name: an application name.
+        model_path: a `.keras` file.
+        inputs: texts (sentiment, translation) or image paths (captioning, vqa).
+        **options: `question` (vqa), `beam_width` (translation, captioning).
+    """
+    app = get_application(name)
+    if not inputs:
+        raise ValueError(f"`inputs` must name at least one input for {name}, got none.")
+    unexpected = sorted(set(options) - set(app.options))
+    if unexpected:
+        raise ValueError(
+            f"`{unexpected[0]}` does not apply to {name}; it takes "
+            f"{', '.join(app.options) or 'no options'}."
+        )
+    return app.predict(load_task_model(model_path), list(inputs), options)

@@ -1,0 +1,170 @@
+"""Tests for keras_rnn_kit.applications and keras_rnn_kit.application_adapters.
+
+Fast paths only: the registry, argument errors, the offline data each
+application reads. Training runs end to end in tests/test_cli.py (one `--tiny`
+train + predict per application, in a fresh process).
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+from keras_rnn_kit import application_adapters as adapters
+from keras_rnn_kit.applications import APPLICATIONS
+from keras_rnn_kit.applications import evaluate_application
+from keras_rnn_kit.applications import get_application
+from keras_rnn_kit.applications import load_task_model
+from keras_rnn_kit.applications import predict_application
+from keras_rnn_kit.applications import train_application
+from keras_rnn_kit.data.number_translation import number_to_chinese
+from keras_rnn_kit.data.number_translation import number_to_english
+
+
+def test_registry_names_every_application():
+    assert sorted(APPLICATIONS) == [
+        "captioning",
+        "sentiment",
+        "translation",
+        "visual-dialog",
+        "vqa",
+    ]
+    for name, app in APPLICATIONS.items():
+        assert app.name == name and app.epochs > 0 and app.batch_size > 0
+        assert app.data_help
+        # Tasks without ready examples build them from the model's preprocessor.
+        assert (app.examples is None) == (name in ("sentiment", "translation"))
+
+
+def test_unknown_application_names_the_choices():
+    with pytest.raises(ValueError, match="`application`.*sentimnet"):
+        get_application("sentimnet")
+
+
+def test_bad_arguments_fail_before_any_data_is_read(tmp_path):
+    out = os.path.join(tmp_path, "out")
+    with pytest.raises(ValueError, match="`epochs`"):
+        train_application("translation", out=out, epochs=0)
+    with pytest.raises(ValueError, match="`batch_size`"):
+        train_application("translation", out=out, batch_size=-1)
+    assert not os.path.exists(out)
+
+
+def test_predict_rejects_options_the_application_does_not_take():
+    with pytest.raises(ValueError, match="`question` does not apply to translation"):
+        predict_application("translation", "m.keras", ["三"], question="why?")
+    with pytest.raises(ValueError, match="`beam_width` does not apply to sentiment"):
+        predict_application("sentiment", "m.keras", ["good"], beam_width=2)
+    with pytest.raises(ValueError, match="at least one input"):
+        predict_application("sentiment", "m.keras", [])
+
+
+def test_load_task_model_errors_name_the_path(tmp_path):
+    missing = os.path.join(tmp_path, "missing.keras")
+    with pytest.raises(FileNotFoundError, match="missing.keras"):
+        load_task_model(missing)
+    other = os.path.join(tmp_path, "weights.h5")
+    open(other, "w").close()
+    with pytest.raises(ValueError, match=r"\.keras file, got .*weights.h5"):
+        evaluate_application("sentiment", other)
+
+
+def test_translation_default_is_the_generated_numbers_task():
+    task = adapters.load_translation(None, tiny=True, seed=0)
+    sources, targets = task.test
+    assert len(sources) == 30 and "270 training pairs, 30 held out" in task.description
+    # Held-out pairs are real translations of whole numbers 0-299.
+    for source, target in zip(sources, targets, strict=True):
+        matches = [n for n in range(300) if number_to_chinese(n) == source]
+        assert len(matches) == 1 and number_to_english(matches[0]) == target
+    assert int(task.train.cardinality()) == 270
+    x, y, weight = next(iter(task.train))
+    assert sorted(x) == ["decoder_token_ids", "padding_mask", "token_ids"]
+    assert y.shape == weight.shape
+
+
+def test_translation_reads_a_parallel_tsv(tmp_path):
+    path = os.path.join(tmp_path, "pairs.tsv")
+    rows = [(number_to_chinese(n), number_to_english(n)) for n in range(20)]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{s}\t{t}\tattribution\n" for s, t in rows))
+    task = adapters.load_translation(path, tiny=False, seed=0)
+    assert task.test == ([rows[18][0], rows[19][0]], [rows[18][1], rows[19][1]])
+    assert "18 training pairs, 2 held out" in task.description
+
+
+def test_translation_tsv_needs_two_pairs(tmp_path):
+    path = os.path.join(tmp_path, "one.tsv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("三\tthree\n")
+    with pytest.raises(ValueError, match="at least 2 .* got 1"):
+        adapters.load_translation(path, tiny=False, seed=0)
+
+
+def test_generated_reviews_are_balanced_and_follow_negation():
+    texts, labels = adapters.generated_reviews(200, seed=3)
+    assert len(texts) == 200 and labels.sum() == 100
+    positive = adapters._REVIEW_WORDS[1]
+    negated = 0
+    for text, label in zip(texts, labels, strict=True):
+        word = text.rstrip(".").split()[-1]
+        flipped = " not " in text
+        negated += flipped
+        # The word's polarity, flipped by "not", is the label.
+        assert bool(label) == ((word in positive) != flipped), text
+    assert 0 < negated < 200
+    assert (
+        adapters.generated_reviews(10, seed=3)[0]
+        == adapters.generated_reviews(10, seed=3)[0]
+    )
+
+
+def test_sentiment_reads_a_labelled_csv(tmp_path):
+    path = os.path.join(tmp_path, "reviews.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("text,label\n" + "".join(f"review {i},{i % 2}\n" for i in range(10)))
+    task = adapters.load_sentiment(path, tiny=False, seed=0)
+    texts, labels = task.test
+    assert texts == ["review 8", "review 9"] and labels.tolist() == [0, 1]
+    assert task.raw_train == [f"review {i}" for i in range(8)]
+
+
+def test_vqa_and_captioning_reject_unknown_data():
+    with pytest.raises(ValueError, match="`data`.*coco"):
+        adapters.load_vqa("coco", tiny=True, seed=0)
+    with pytest.raises(ValueError, match="`data`.*easy_vqa"):
+        adapters.load_captioning("easy_vqa", tiny=True, seed=0)
+
+
+def test_vqa_tiny_is_real_easy_vqa():
+    task = adapters.load_vqa(None, tiny=True, seed=0)
+    train, test = task.raw_train, task.test
+    assert train.images.shape == (32, 64, 64, 3) and test.images.shape[0] == 8
+    assert set(test.answers) <= set(train.answer_vocabulary)
+
+
+@pytest.mark.parametrize("name", ["vqa", "visual_dialog"])
+def test_question_answering_requires_a_question(name):
+    predict = getattr(adapters, f"predict_{name}")
+    with pytest.raises(ValueError, match="`--question` is required"):
+        predict(None, ["image.png"], {})
+
+
+def test_visual_dialog_tiny_is_easy_vqa_as_dialogs():
+    task = adapters.load_visual_dialog(None, tiny=True, seed=0)
+    train, test = task.raw_train, task.test
+    assert train.images.shape == (16, 64, 64, 3) and test.images.shape[0] == 4
+    assert train.histories.shape[1] == adapters.DIALOG_ROUNDS - 1
+    # A round's history starts with the previous round's question and answer.
+    assert train.histories[1, 0] == (
+        f"{train.questions[0]} {train.candidates[train.answer_ids[0]]}"
+    )
+
+
+def test_captioning_tiny_holds_out_other_scenes():
+    task = adapters.load_captioning(None, tiny=True, seed=0)
+    images, captions = task.raw_train
+    assert images.shape == (64, 32, 32, 3) and len(captions) == 64
+    test_images, test_captions = task.test
+    assert len(test_captions) == 16 and all(c.strip() for c in test_captions)
+    assert not any(np.array_equal(t, i) for t in test_images for i in images)
