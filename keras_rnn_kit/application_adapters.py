@@ -17,6 +17,7 @@ import tensorflow as tf
 from keras_rnn_kit.data.delimited_text import read_labelled_text
 from keras_rnn_kit.data.easy_vqa_dataset import easy_vqa_answers
 from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
+from keras_rnn_kit.data.generated_reviews import generate_reviews
 from keras_rnn_kit.data.image_io import load_image
 from keras_rnn_kit.data.number_translation import number_translation_splits
 from keras_rnn_kit.data.parallel_corpus import read_parallel_tsv
@@ -46,7 +47,6 @@ from keras_rnn_kit.models.vqa.vqa_training import answer_accuracy
 from keras_rnn_kit.models.vqa.vqa_training import build_vqa_model
 from keras_rnn_kit.models.vqa.vqa_training import preprocessed_dataset
 from keras_rnn_kit.utils.validation import check_choice
-from keras_rnn_kit.utils.validation import check_positive_int
 
 # Rounds per easy-VQA dialog (the visual-dialog training helper's default).
 DIALOG_ROUNDS = 6
@@ -183,35 +183,9 @@ def predict_vqa(model, inputs, options):
 
 # --- sentiment ----------------------------------------------------------------
 
-_REVIEW_WORDS = {
-    1: ("good", "great", "delicious", "wonderful", "friendly"),
-    0: ("bad", "awful", "bland", "boring", "rude"),
-}
-_REVIEW_SUBJECTS = ("food", "service", "movie", "plot", "staff", "coffee")
-
-
-def generated_reviews(count: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
-    """`count` short generated reviews ("The food was not bad.") and 0/1 labels.
-
-    A negated word of the opposite polarity keeps the label ("not bad" is 1),
-    so the task needs word order, not only a bag of words.
-    """
-    check_positive_int("count", count)
-    rng = np.random.default_rng(seed)
-    labels = (np.arange(count) % 2).astype("int32")
-    rng.shuffle(labels)
-    texts = []
-    for label in labels:
-        negated = bool(rng.random() < 0.3)
-        word = rng.choice(_REVIEW_WORDS[int(label) ^ int(negated)])
-        subject = rng.choice(_REVIEW_SUBJECTS)
-        texts.append(f"The {subject} was {'not ' if negated else ''}{word}.")
-    return texts, labels
-
-
 def load_sentiment(data, tiny, seed):
     if data is None:
-        texts, labels = generated_reviews(256 if tiny else 4000, seed=seed)
+        texts, labels = generate_reviews(256 if tiny else 4000, seed=seed)
         cut = int(0.8 * len(texts))
         return TaskData(
             f"generated reviews: {cut} training, {len(texts) - cut} test",

@@ -101,24 +101,6 @@ def test_translation_tsv_needs_two_pairs(tmp_path):
         adapters.load_translation(path, tiny=False, seed=0)
 
 
-def test_generated_reviews_are_balanced_and_follow_negation():
-    texts, labels = adapters.generated_reviews(200, seed=3)
-    assert len(texts) == 200 and labels.sum() == 100
-    positive = adapters._REVIEW_WORDS[1]
-    negated = 0
-    for text, label in zip(texts, labels, strict=True):
-        word = text.rstrip(".").split()[-1]
-        flipped = " not " in text
-        negated += flipped
-        # The word's polarity, flipped by "not", is the label.
-        assert bool(label) == ((word in positive) != flipped), text
-    assert 0 < negated < 200
-    assert (
-        adapters.generated_reviews(10, seed=3)[0]
-        == adapters.generated_reviews(10, seed=3)[0]
-    )
-
-
 def test_sentiment_reads_a_labelled_csv(tmp_path):
     path = os.path.join(tmp_path, "reviews.csv")
     with open(path, "w", encoding="utf-8") as f:

@@ -7,6 +7,7 @@ from keras_rnn_kit.data.easy_vqa_dataset import VQASplit  # noqa: F401
 from keras_rnn_kit.data.easy_vqa_dataset import easy_vqa_answers  # noqa: F401
 from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa  # noqa: F401
 from keras_rnn_kit.data.easy_vqa_dataset import vqa_dataset  # noqa: F401
+from keras_rnn_kit.data.generated_reviews import generate_reviews  # noqa: F401
 from keras_rnn_kit.data.image_io import check_images  # noqa: F401
 from keras_rnn_kit.data.image_io import load_image  # noqa: F401
 from keras_rnn_kit.data.number_translation import number_translation_splits  # noqa: F401,E501

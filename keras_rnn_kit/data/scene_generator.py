@@ -16,6 +16,9 @@ import numpy as np
 from keras_rnn_kit.data.easy_vqa_dataset import VQASplit
 from keras_rnn_kit.utils.validation import check_positive_int
 
+# Layouts tried before `_place` gives up (each tries 100 spots per object).
+_PLACEMENT_ATTEMPTS = 200
+
 COLORS = {
     "red": (220, 40, 40),
     "green": (40, 160, 60),
@@ -166,7 +169,7 @@ class SceneGenerator:
         size = self.image_size
         low, high = max(3, size // 12), max(4, size // 6)
         kinds = [(c, s) for c in COLORS for s in SHAPES]
-        while True:
+        for _ in range(_PLACEMENT_ATTEMPTS):
             picks = rng.choice(len(kinds), size=count, replace=False)
             objects = []
             for pick in picks:
@@ -179,6 +182,12 @@ class SceneGenerator:
                         break
             if len(objects) == count:
                 return tuple(sorted(objects, key=lambda o: (o.x, o.y)))
+        raise ValueError(
+            f"Could not place {count} non-overlapping objects in a {size}x{size} "
+            f"image after {_PLACEMENT_ATTEMPTS} attempts: `image_size` is too small "
+            f"for `max_objects`={self.max_objects}. Use image_size >= 32 or fewer "
+            "objects."
+        )
 
     @staticmethod
     def _caption(objects) -> str:

@@ -133,3 +133,10 @@ def test_vqa_split_flattens_dialogs(scenes):
 def test_bad_arguments_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SceneGenerator(**kwargs)
+
+
+def test_too_small_image_for_the_objects_raises_instead_of_hanging():
+    # 16x16 cannot hold two apart objects of radius >= 3; this once looped forever.
+    generator = SceneGenerator(image_size=16, min_objects=2, max_objects=2, seed=0)
+    with pytest.raises(ValueError, match="`image_size` is too small for `max_objects`"):
+        generator.scene(0)

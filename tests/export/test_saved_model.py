@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -13,7 +14,6 @@ from keras_rnn_kit.export import export_saved_model
 from keras_rnn_kit.export.saved_model import BATCHING_CONFIG
 from keras_rnn_kit.export.saved_model import MODELS_CONFIG
 from tests.export.conftest import TEXTS
-from tests.test_case import REPO_ROOT
 from tests.test_case import run_python
 
 
@@ -91,7 +91,8 @@ def test_fresh_process_without_keras_matches_keras(
 
 @pytest.mark.slow
 def test_saved_model_cli_shows_the_signature(classifier_export):
-    cli = os.path.join(REPO_ROOT, ".venv", "bin", "saved_model_cli")
+    # The console script installed next to this interpreter (the project's venv).
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     result = subprocess.run(
         [cli, "show", "--dir", os.path.join(classifier_export, "1"), "--all"],
         capture_output=True,

@@ -1,0 +1,169 @@
+"""Exports a sentiment classifier for TF Serving and LiteRT, checks both exports
+against Keras, and answers a REST request from the SavedModel.
+
+By default it first trains a small classifier on the generated reviews of
+examples/sentiment; `--model path/sentiment.keras` exports one you trained there
+instead. Then:
+
+1. `export_saved_model`: `--out/saved_model/sentiment/1/` (raw strings in, core
+   TF ops only, so stock TF Serving runs it), plus `models.config` and
+   `batching_parameters.txt` for `tensorflow_model_server`;
+2. `export_tflite`: `--out/sentiment.tflite` (batch-1 token ids in; LiteRT
+   builtin ops only) and `sentiment_text.json`, the vocabulary and tokenizer
+   settings a device needs to make those ids;
+3. `verify_export` on both: largest difference from Keras, size, ops, latency;
+4. the kit's TF Serving-compatible REST server (`rnnkit serve`) on a free local
+   port, and one `:predict` request to it, as `curl` would send it.
+
+Usage:
+
+    python examples/export_and_serve/train.py --out /tmp/export
+    python examples/export_and_serve/train.py --tiny --out /tmp/export_tiny
+    python examples/export_and_serve/train.py --model /tmp/sentiment/sentiment.keras \
+        --out /tmp/export_imdb
+"""
+
+import argparse
+import json
+import os
+import socket
+import threading
+import time
+import urllib.request
+
+import keras
+import numpy as np
+
+from keras_rnn_kit.data import generate_reviews
+from keras_rnn_kit.export import export_saved_model
+from keras_rnn_kit.export import export_tflite
+from keras_rnn_kit.export import serve
+from keras_rnn_kit.export import verify_export
+from keras_rnn_kit.models import SentimentClassifier
+from keras_rnn_kit.models.sentiment import SentimentBackbone
+from keras_rnn_kit.models.sentiment import SentimentPreprocessor
+from keras_rnn_kit.training import train
+
+REQUEST_TEXTS = ["The food was really good.", "The service was rude."]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="a SentimentClassifier .keras file; default: "
+                        "train one on generated reviews")
+    parser.add_argument("--out", default="export_out", help="output folder")
+    parser.add_argument("--tiny", action="store_true",
+                        help="seconds-long smoke run: tiny model, 1 epoch")
+    parser.add_argument("--num-reviews", type=int, default=2000)
+    parser.add_argument("--units", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--quantization", default=None,
+                        help="TFLite weights: none (float32), dynamic or float16")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.num_reviews, args.units, args.epochs = 128, 4, 1
+    args.quantization = None if args.quantization == "none" else args.quantization
+    return args
+
+
+def train_classifier(args):
+    """A small LSTM classifier on generated reviews (see examples/sentiment)."""
+    texts, labels = generate_reviews(args.num_reviews, seed=args.seed)
+
+    def build_classifier():
+        preprocessor = SentimentPreprocessor.from_texts(texts, sequence_length=24)
+        backbone = SentimentBackbone(
+            len(preprocessor.vocabulary), args.units, units=args.units,
+            structure="single", num_layers=1,
+        )
+        model = SentimentClassifier(
+            backbone, preprocessor=preprocessor, class_names=["negative", "positive"]
+        )
+        model.compile()
+        return model
+
+    model, _ = train(
+        build_classifier, (np.array(texts), labels), epochs=args.epochs,
+        global_batch_size=32, shuffle_seed=args.seed, verbose=2,
+        checkpoint_dir=os.path.join(args.out, "checkpoints"),
+    )
+    return model
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rest_predict(url, texts, timeout=60.0):
+    """POSTs `{"instances": texts}` to `url`, retrying until the server is up."""
+    body = json.dumps({"instances": texts}).encode("utf-8")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            request = urllib.request.Request(
+                url, body, {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return json.loads(reply.read())
+        except (ConnectionError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    if args.model:
+        model = keras.saving.load_model(args.model)
+        print(f"loaded {args.model}")
+    else:
+        model = train_classifier(args)
+
+    print("1. SavedModel for TF Serving")
+    base_dir = os.path.join(args.out, "saved_model", "sentiment")
+    version_dir = export_saved_model(model, base_dir, overwrite=True, version=1)
+    saved_report = verify_export(model, base_dir, np.array(REQUEST_TEXTS))
+
+    print("2. TFLite for LiteRT")
+    tflite_path = export_tflite(
+        model, os.path.join(args.out, "sentiment.tflite"), args.quantization,
+        overwrite=True,
+    )
+    model.export_text_assets(os.path.join(args.out, "sentiment_text.json"))
+    token_ids = np.asarray(model.preprocessor(REQUEST_TEXTS)["token_ids"], "int32")
+    tflite_report = verify_export(model, tflite_path, token_ids)
+
+    print("3. REST :predict against the SavedModel")
+    port = free_port()
+    threading.Thread(target=serve, args=(base_dir, port), daemon=True).start()
+    url = f"http://127.0.0.1:{port}/v1/models/sentiment:predict"
+    reply = rest_predict(url, REQUEST_TEXTS)
+    print(f"POST {url} {json.dumps({'instances': REQUEST_TEXTS})}")
+    print(f"-> {json.dumps(reply)}")
+    served = np.array([p["probabilities"] for p in reply["predictions"]])
+    keras_probabilities = model.predict_text(REQUEST_TEXTS).probabilities
+    print(f"largest |REST - Keras| probability difference: "
+          f"{np.max(np.abs(served - keras_probabilities)):.2e}")
+
+    summary = {
+        "saved_model": version_dir,
+        "saved_model_passed": bool(saved_report["passed"]),
+        "tflite": tflite_path,
+        "tflite_passed": bool(tflite_report["passed"]),
+        "tflite_size_bytes": int(tflite_report["size_bytes"]),
+        "rest_request": REQUEST_TEXTS,
+        "rest_reply": reply,
+    }
+    with open(os.path.join(args.out, "export.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    print(f"wrote {version_dir}, {tflite_path}, sentiment_text.json and export.json "
+          f"to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

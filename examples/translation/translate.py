@@ -1,0 +1,33 @@
+"""Translates sentences with a translator saved by train.py.
+
+Usage:
+
+    python examples/translation/translate.py --model /tmp/translation/translator.keras \
+        三百二十一 四千零五 --beam-width 4
+"""
+
+import argparse
+
+import keras
+
+import keras_rnn_kit  # noqa: F401  (registers the kit's classes for loading)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="translator.keras file")
+    parser.add_argument("--beam-width", type=int, default=4,
+                        help="1 decodes greedily")
+    parser.add_argument("sentences", nargs="+", help="source sentences")
+    args = parser.parse_args(argv)
+    translator = keras.saving.load_model(args.model)
+    for source, target in zip(
+        args.sentences,
+        translator.translate(args.sentences, beam_width=args.beam_width),
+        strict=True,
+    ):
+        print(f"{source}\t{target}")
+
+
+if __name__ == "__main__":
+    main()

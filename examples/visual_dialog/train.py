@@ -1,0 +1,178 @@
+"""Trains a Visual Dialog model (Das et al. 2017) that ranks candidate answers to
+each question about an image, given the caption and the dialog so far.
+
+The dialogs are generated offline by the kit's scene generator: each image (one
+to three coloured shapes) has a caption ("a red circle to the left of a blue
+square") and up to six question-answer rounds about colour, shape, count,
+position and presence. Round r sees the image, its question and the history
+(the caption, then rounds 1..r-1 as "question answer"); the candidates are every
+answer the generator can give. The encoder is hierarchical (`--encoder hre`: one
+RNN per history round, one over the rounds) or late fusion (`late_fusion`).
+
+Usage:
+
+    python examples/visual_dialog/train.py --out /tmp/visual_dialog
+    python examples/visual_dialog/train.py --tiny --out /tmp/visual_dialog_tiny
+    python examples/visual_dialog/train.py --encoder late_fusion --out /tmp/lf
+
+Outputs in `--out`: `visual_dialog.keras` (reload with `keras.saving.load_model`
+after `import keras_rnn_kit`), `metrics.json` (R@1, R@5, R@10, MRR and mean rank
+on the held-out scenes), `dialog.json` (one held-out dialog: each round's
+question, history, true answer and the model's top three) and `dialog_image.png`
+(its image).
+"""
+
+import argparse
+import json
+import os
+
+import keras
+import matplotlib
+import numpy as np
+
+from keras_rnn_kit.data import SceneGenerator
+from keras_rnn_kit.metrics import retrieval_metrics
+from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
+from keras_rnn_kit.models.visual_dialog import VisualDialogModel
+from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
+from keras_rnn_kit.training import train
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HISTORY_ROUNDS = 6  # the caption and at most five earlier rounds
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="visual_dialog_out", help="output folder")
+    parser.add_argument("--tiny", action="store_true",
+                        help="seconds-long smoke run: tiny data and model, 1 epoch")
+    parser.add_argument("--num-scenes", type=int, default=1500,
+                        help="training scenes (a quarter as many are held out)")
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--encoder", default="hre", help="hre or late_fusion")
+    parser.add_argument("--cell", default="lstm",
+                        help="vanilla, additive, original_lstm or lstm")
+    parser.add_argument("--units", type=int, default=64)
+    parser.add_argument("--embedding-dim", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--strategy", default="auto",
+                        help="auto, one_device, mirrored, multi_worker or tpu")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.num_scenes, args.epochs, args.units, args.embedding_dim = 48, 1, 8, 8
+    return args
+
+
+def dialog_rounds(scenes):
+    """One row per question: `(image_index, question, history, answer)` lists."""
+    image_index, questions, histories, answers = [], [], [], []
+    for row, scene in enumerate(scenes):
+        history = [scene.caption]
+        for question, answer in scene.dialog():
+            image_index.append(row)
+            questions.append(question)
+            histories.append(history + [""] * (HISTORY_ROUNDS - len(history)))
+            answers.append(answer)
+            if len(history) < HISTORY_ROUNDS:
+                history = history + [f"{question} {answer}"]
+    return np.array(image_index), questions, np.array(histories), answers
+
+
+def model_inputs(preprocessor, scenes, rounds, candidates):
+    """The preprocessed backbone inputs of every round, as numpy arrays."""
+    image_index, questions, histories, _ = rounds
+    images = np.stack([s.image for s in scenes])[image_index]
+    x = preprocessor({
+        "images": images,
+        "questions": questions,
+        "histories": histories,
+        "candidates": np.array([candidates] * len(questions)),
+    })
+    return {key: np.asarray(value) for key, value in x.items()}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    generator = SceneGenerator(image_size=args.image_size, seed=args.seed)
+    scenes = generator.generate(args.num_scenes + max(1, args.num_scenes // 4))
+    train_scenes, test_scenes = scenes[: args.num_scenes], scenes[args.num_scenes :]
+    candidates = generator.answer_vocabulary()
+    train_rounds, test_rounds = dialog_rounds(train_scenes), dialog_rounds(test_scenes)
+    texts = train_rounds[1] + list(train_rounds[2].reshape(-1)) + candidates
+    preprocessor = VisualDialogPreprocessor.from_texts(
+        texts, image_size=args.image_size, overflow="truncate"
+    )
+    answer_ids = {answer: i for i, answer in enumerate(candidates)}
+    train_y = np.array([answer_ids[a] for a in train_rounds[3]])
+    test_y = np.array([answer_ids[a] for a in test_rounds[3]])
+
+    def build_model():
+        backbone = VisualDialogBackbone(
+            preprocessor.vocabulary_size,
+            encoder=args.encoder,
+            embedding_dim=args.embedding_dim,
+            units=args.units,
+            cell=args.cell,
+            image_size=args.image_size,
+            answer_length=preprocessor.answer_length,
+        )
+        model = VisualDialogModel(backbone, preprocessor)
+        model.compile()
+        return model
+
+    print(f"{args.encoder} encoder: {len(train_y)} rounds on {len(train_scenes)} "
+          f"scenes, {len(test_y)} held-out rounds, {len(candidates)} candidates")
+    model, history = train(
+        build_model,
+        (model_inputs(preprocessor, train_scenes, train_rounds, candidates), train_y),
+        strategy=args.strategy,
+        epochs=args.epochs,
+        global_batch_size=args.batch_size,
+        checkpoint_dir=os.path.join(args.out, "checkpoints"),
+        shuffle_seed=args.seed,
+        verbose=2,
+    )
+
+    image_index, questions, histories, answers = test_rounds
+    test_images = np.stack([s.image for s in test_scenes])[image_index]
+    ranked, scores = model.rank_answers(
+        test_images, questions, histories, [candidates] * len(questions)
+    )
+    metrics = retrieval_metrics(scores, test_y)
+    metrics["loss"] = float(history.history["loss"][-1])
+    print("held-out " + ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items()))
+    first = np.flatnonzero(image_index == 0)
+    dialog = {
+        "caption": test_scenes[0].caption,
+        "image": "dialog_image.png",
+        "candidates": candidates,
+        "rounds": [
+            {"question": questions[i], "history": histories[i].tolist(),
+             "answer": answers[i], "top_3": ranked[i][:3],
+             "top_3_scores": sorted(scores[i].tolist(), reverse=True)[:3]}
+            for i in first
+        ],
+    }
+    plt.imsave(os.path.join(args.out, "dialog_image.png"), test_scenes[0].image)
+    print(f"  caption: {dialog['caption']}")
+    for turn in dialog["rounds"]:
+        print(f"  Q: {turn['question']:<45} A: {turn['top_3'][0]:<8} "
+              f"(true: {turn['answer']})")
+
+    model_path = os.path.join(args.out, "visual_dialog.keras")
+    model.save(model_path)
+    for name, content in (("metrics.json", metrics), ("dialog.json", dialog)):
+        with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=2)
+    print(f"wrote {model_path}, metrics.json, dialog.json and dialog_image.png "
+          f"to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
