@@ -19,6 +19,15 @@ def _flatten(structure):
     return [structure]
 
 
+def _as_array(component):
+    """A plain list of values (e.g. texts or labels) is one array, not a structure."""
+    if isinstance(component, list) and not any(
+        isinstance(item, list | tuple | dict | np.ndarray) for item in component
+    ):
+        return np.asarray(component)
+    return component
+
+
 def _from_arrays(data, name: str) -> tuple[tf.data.Dataset, int]:
     if not isinstance(data, tuple | list) or len(data) not in (2, 3):
         raise ValueError(
@@ -26,7 +35,7 @@ def _from_arrays(data, name: str) -> tuple[tf.data.Dataset, int]:
             f"(x, y) / (x, y, sample_weight) of arrays; got {type(data).__name__}"
             f"{f' of length {len(data)}' if isinstance(data, tuple | list) else ''}."
         )
-    data = tuple(data)
+    data = tuple(_as_array(component) for component in data)
     leaves = _flatten(data)
     lengths = {len(np.asarray(leaf)) for leaf in leaves if leaf is not None}
     if len(lengths) > 1:

@@ -25,6 +25,15 @@ def test_arrays_are_batched_in_order_with_a_final_partial_batch():
     np.testing.assert_array_equal(y.numpy(), x.numpy()[:, :1] * 10)
 
 
+def test_python_lists_of_texts_and_labels_are_arrays_not_structures():
+    texts = [f"review {i}" for i in range(5)]
+    dataset, steps = make_dataset((texts, [i % 2 for i in range(5)]), 2)
+    assert steps == 3
+    batches = list(dataset)
+    assert [t.decode() for t in batches[0][0].numpy()] == ["review 0", "review 1"]
+    assert batches[-1][1].numpy().tolist() == [0]
+
+
 def test_drop_remainder_drops_only_the_last_partial_batch():
     dataset, steps = make_dataset(_arrays(10), 4, drop_remainder=True)
     assert steps == 2
