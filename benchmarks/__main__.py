@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks import bptt_scaling  # noqa: E402
 from benchmarks import cell_speed  # noqa: E402
+from benchmarks import tflite_latency  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -23,8 +24,9 @@ def main(argv=None):
     parser.add_argument("--out", default=RESULTS, help="folder for the results")
     parser.add_argument(
         "--only",
-        default="cells,bptt",
-        help="comma-separated sections: cells (train/infer per cell), bptt (scaling)",
+        default="cells,bptt,tflite",
+        help="comma-separated sections: cells (train/infer per cell), bptt "
+        "(scaling with sequence length), tflite (LiteRT latency and size)",
     )
     args = parser.parse_args(argv)
     sections = set(args.only.split(","))
@@ -33,6 +35,8 @@ def main(argv=None):
     if "bptt" in sections:
         lengths = [25, 100, 400] if args.quick else bptt_scaling.LENGTHS
         records += bptt_scaling.run(lengths=lengths, repeats=3 if args.quick else 5)
+    if "tflite" in sections:
+        records += tflite_latency.run(repeats=20 if args.quick else 100)
     peak = cell_speed.matmul_peak_flops(repeats=repeats)
     for record in records:
         if "kit_flops" in record and record["size"] == cell_speed.SIZES[0]:

@@ -42,6 +42,16 @@ def markdown_table(records) -> str:
                 f"| {r['name']} | {r['size']} | {r['kit_peak_rss_mb']:.0f} "
                 f"| {r['baseline_peak_rss_mb']:.0f} |"
             )
+    sizes = [r for r in records if "kit_bytes" in r]
+    if sizes:
+        lines.append("")
+        lines.append("| LiteRT file | kit bytes | baseline bytes | baseline note |")
+        lines.append("|---|---:|---:|---|")
+        for r in sizes:
+            lines.append(
+                f"| {r['kit']} | {r['kit_bytes']:,} | {r['baseline_bytes']:,} "
+                f"| {r['baseline_note']} |"
+            )
     return "\n".join(lines)
 
 

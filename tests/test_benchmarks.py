@@ -18,7 +18,9 @@ def test_cell_speed_records_follow_the_schema(tmp_path):
         assert FIELDS <= set(record)
         assert record["phase"] in {"train", "infer"}
         assert record["size"] == [2, 4, 3, 5]
-        assert record["speedup"] == pytest.approx(record["baseline_s"] / record["kit_s"])
+        assert record["speedup"] == pytest.approx(
+            record["baseline_s"] / record["kit_s"]
+        )
     table = write_report(records, tmp_path)
     assert table.count("\n") == len(records) + 1
     assert (tmp_path / "latest.png").stat().st_size > 1000
@@ -41,3 +43,20 @@ def test_bptt_scaling_measures_each_method_in_its_own_process(monkeypatch):
     assert record["speedup"] == pytest.approx(record["baseline_s"] / record["kit_s"])
     # Each child imported TensorFlow, so its peak resident memory is well over 100 MB.
     assert record["kit_peak_rss_mb"] > 100 and record["baseline_peak_rss_mb"] > 100
+
+
+@pytest.mark.slow
+def test_tflite_latency_compares_both_kit_exports_with_the_keras_lstm():
+    from benchmarks import tflite_latency
+
+    records = tflite_latency.run(size=[1, 6, 3, 4], repeats=2)
+    assert [
+        r["kit"].endswith(f"fuse_lstm={fused})")
+        for r, fused in zip(records, (False, True), strict=True)
+    ] == [True, True]
+    for record in records:
+        assert record["phase"] == "tflite" and record["size"] == [1, 6, 3, 4]
+        assert record["kit_bytes"] > 1000 and record["baseline_bytes"] > 1000
+        assert record["speedup"] == pytest.approx(
+            record["baseline_s"] / record["kit_s"]
+        )
