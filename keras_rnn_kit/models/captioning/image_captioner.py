@@ -6,17 +6,19 @@ import tensorflow as tf
 from keras import ops
 
 from keras_rnn_kit.metrics.masked_token_accuracy import MaskedTokenAccuracy
+from keras_rnn_kit.models.captioning import captioning_export
 from keras_rnn_kit.models.captioning.captioning_backbone import CaptioningBackbone
 from keras_rnn_kit.models.captioning.captioning_preprocessor import (
     CaptioningPreprocessor,
 )
 from keras_rnn_kit.samplers import BeamSampler
 from keras_rnn_kit.samplers import GreedySampler
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class ImageCaptioner(keras.Model):
+class ImageCaptioner(FirstReplicaBuild, keras.Model):
     """Generates captions for images (show and tell / show, attend and tell).
 
     Training is teacher-forced: the model maps images and `<go> w_1 ...` to
@@ -24,6 +26,12 @@ class ImageCaptioner(keras.Model):
     `beam_width=1`, beam search otherwise) in one `tf.function` per setting;
     `attention_maps()` returns, for an attention backbone, the grid each
     generated word attended to.
+
+    Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` caption
+    encoded image bytes in the graph (greedy `serving_default`, `beam_search`),
+    `tflite_signatures()` give the batch-1 `encode` / `step` pair that
+    `TFLiteRunner` decodes, and `export_text_assets(path)` writes the vocabulary
+    as JSON (see `captioning_export`).
 
     Args:
         backbone: a `CaptioningBackbone`.
@@ -198,6 +206,20 @@ class ImageCaptioner(keras.Model):
             maps = weight[: len(words)].reshape(len(words), grid[1], grid[2])
             results.append((words, maps))
         return results
+
+    def serving_signatures(self, beam_width=3):
+        """SavedModel signatures on image bytes; see
+        `captioning_export.serving_signatures`."""
+        return captioning_export.serving_signatures(self, beam_width)
+
+    def tflite_signatures(self):
+        """Batch-1 `encode` / `step`; see `captioning_export.tflite_signatures`."""
+        return captioning_export.tflite_signatures(self)
+
+    def export_text_assets(self, path):
+        """Writes the vocabulary and settings as JSON to `path` (a `.json` file);
+        returns `path`."""
+        return captioning_export.export_text_assets(self, path)
 
     def get_config(self):
         return {

@@ -6,6 +6,7 @@ from keras_rnn_kit.cells import CELLS
 from keras_rnn_kit.cells import get_cell
 from keras_rnn_kit.layers import HierarchicalRNN
 from keras_rnn_kit.models.image_encoder import ImageEncoder
+from keras_rnn_kit.models.visual_dialog.candidate_encoder import CandidateEncoder
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
 
@@ -105,7 +106,7 @@ class VisualDialogBackbone(keras.Model):
             )
         else:
             history_rnn = keras.layers.RNN(get_cell(cell, units), name="history_rnn")
-        answer_rnn = keras.layers.TimeDistributed(
+        answer_rnn = CandidateEncoder(
             keras.layers.RNN(get_cell(cell, units)), name="answer_rnn"
         )
         image_projection = keras.layers.Dense(

@@ -6,17 +6,19 @@ import numpy as np
 from keras_rnn_kit.metrics.retrieval import MeanRank
 from keras_rnn_kit.metrics.retrieval import MeanReciprocalRank
 from keras_rnn_kit.metrics.retrieval import RecallAtK
+from keras_rnn_kit.models.visual_dialog import visual_dialog_export
 from keras_rnn_kit.models.visual_dialog.visual_dialog_backbone import (
     VisualDialogBackbone,
 )
 from keras_rnn_kit.models.visual_dialog.visual_dialog_preprocessor import (
     VisualDialogPreprocessor,
 )
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class VisualDialogModel(keras.Model):
+class VisualDialogModel(FirstReplicaBuild, keras.Model):
     """Ranks candidate answers to a question about an image, given the dialog.
 
     The discriminative decoder of Das et al.: the score of candidate `c` is the
@@ -24,6 +26,12 @@ class VisualDialogModel(keras.Model):
     is softmax cross-entropy over the candidates with the ground-truth index as
     the label, and the retrieval metrics (R@k, MRR, mean rank) read the same
     scores.
+
+    Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` scores
+    and ranks raw inputs (image bytes, question, history and candidate strings)
+    with core TF ops, `tflite_signatures()` gives batch-1 `encode` (dialog) and
+    `score` (one candidate) signatures, and `export_text_assets(path)` writes the
+    vocabulary and lengths as JSON (see `visual_dialog_export`).
 
     Args:
         backbone: a `VisualDialogBackbone`.
@@ -137,6 +145,21 @@ class VisualDialogModel(keras.Model):
             for row, row_candidates in zip(order, candidates, strict=True)
         ]
         return ranked, scores
+
+    def serving_signatures(self):
+        """SavedModel signatures on raw inputs; see
+        `visual_dialog_export.serving_signatures`."""
+        return visual_dialog_export.serving_signatures(self)
+
+    def tflite_signatures(self, max_rounds=10):
+        """Batch-1 `encode` / `score` signatures; see
+        `visual_dialog_export.tflite_signatures`."""
+        return visual_dialog_export.tflite_signatures(self, max_rounds)
+
+    def export_text_assets(self, path):
+        """Writes the vocabulary and lengths as JSON to `path` (a `.json` file);
+        returns `path`."""
+        return visual_dialog_export.export_text_assets(self, path)
 
     def get_config(self):
         return {

@@ -3,19 +3,27 @@
 import keras
 import numpy as np
 
+from keras_rnn_kit.models.vqa import vqa_export
 from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
 from keras_rnn_kit.models.vqa.vqa_preprocessor import VQAPreprocessor
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class VQAModel(keras.Model):
+class VQAModel(FirstReplicaBuild, keras.Model):
     """Answers questions about images by classifying over the top-K answers.
 
     The head of Antol et al.'s baseline: the fused backbone vector goes through
     a tanh hidden layer and dropout, then a linear layer gives one logit per
     candidate answer. `answer()` runs the preprocessor and returns strings.
+
+    Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` serves
+    encoded image bytes and question strings (core TF ops only),
+    `tflite_signatures()` takes a batch-1 float image and question token ids, and
+    `export_text_assets(path)` writes the question vocabulary and tokenizer
+    settings as JSON for the device (see `vqa_export`).
 
     Args:
         backbone: a `VQABackbone`.
@@ -171,6 +179,20 @@ class VQAModel(keras.Model):
         if top_k == 1:
             return [row[0] for row in answers], scores[:, 0]
         return answers, scores
+
+    def serving_signatures(self):
+        """SavedModel signatures on raw inputs; see
+        `vqa_export.serving_signatures`."""
+        return vqa_export.serving_signatures(self)
+
+    def tflite_signatures(self):
+        """Batch-1 TFLite signatures; see `vqa_export.tflite_signatures`."""
+        return vqa_export.tflite_signatures(self)
+
+    def export_text_assets(self, path):
+        """Writes `vqa_export.text_assets(self)` as JSON to `path` (a `.json`
+        file) and returns `path`."""
+        return vqa_export.write_json(vqa_export.text_assets(self), path)
 
     def get_config(self):
         return {

@@ -1,0 +1,174 @@
+"""The VisualDialogModel's export signatures (the `keras_rnn_kit.export` protocol).
+
+`serving_signatures` serve raw inputs with core TF ops only (stock TF Serving):
+encoded image bytes (`decode_image_bytes`), the question, the history rounds and
+the candidate answers as strings, tokenized by the preprocessor in the graph.
+`tflite_signatures` take batch-1 numbers: `encode` turns a float image and the
+token ids of the question and the history rounds into the dialog encoding, and
+`score` scores one candidate answer's token ids against it (a device loops over
+the candidates; see `tflite_signatures` for why); the vocabulary and the three
+lengths travel as JSON (`text_assets`).
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_rnn_kit.models.vqa.vqa_export import decode_image_bytes
+from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
+from keras_rnn_kit.models.vqa.vqa_export import write_json
+from keras_rnn_kit.utils.validation import check_positive_int
+
+TEXT_ASSETS_FORMAT = "keras_rnn_kit.visual_dialog_text_assets/1"
+
+
+def _require_preprocessor(model, what):
+    if model.preprocessor is None:
+        raise ValueError(
+            f"`{what}` needs a preprocessor; this VisualDialogModel was built with "
+            "preprocessor=None."
+        )
+
+
+def ranked_outputs(scores, candidates):
+    """`scores` `(batch, options)` -> the named serving outputs.
+
+    `ranking` int32 `(batch, options)` holds candidate indices best first (ties
+    keep the given order, as `rank_answers` does) and `best_answer`
+    `tf.string (batch,)` the top candidate.
+    """
+    ranking = tf.argsort(scores, axis=-1, direction="DESCENDING", stable=True)
+    best = tf.gather(candidates, ranking[:, 0], batch_dims=1)
+    return {"scores": scores, "ranking": ranking, "best_answer": best}
+
+
+def serving_signatures(model):
+    """`serving_default`: raw strings and bytes in, scores and ranking out.
+
+    Inputs: `image_bytes` and `question` `tf.string (batch,)`, `history`
+    `tf.string (batch, rounds)` (`""` for no round) and `candidates`
+    `tf.string (batch, options)`. Outputs: `scores` float32 `(batch, options)`
+    (as `VisualDialogModel.rank_answers`), `ranking` and `best_answer` (see
+    `ranked_outputs`).
+    """
+    _require_preprocessor(model, "serving_signatures")
+    preprocessor = model.preprocessor
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None,), tf.string, name="image_bytes"),
+            tf.TensorSpec((None,), tf.string, name="question"),
+            tf.TensorSpec((None, None), tf.string, name="history"),
+            tf.TensorSpec((None, None), tf.string, name="candidates"),
+        ]
+    )
+    def serving_default(image_bytes, question, history, candidates):
+        # 1. Image bytes -> (batch, image_size, image_size, 3) in [0, 1].
+        images = decode_image_bytes(image_bytes, preprocessor.image_size)
+        # 2. Text -> (batch, [rounds | options,] length) ids and masks.
+        inputs = preprocessor.call(
+            {
+                "images": images,
+                "questions": question,
+                "histories": history,
+                "candidates": candidates,
+            }
+        )
+        # 3. Scores over the candidates: (batch, options).
+        scores = model(inputs, training=False)
+        return ranked_outputs(scores, candidates)
+
+    return {"serving_default": serving_default}
+
+
+def tflite_signatures(model, max_rounds=10):
+    """`encode` and `score`, batch 1: the candidates become a loop on the device.
+
+    One signature cannot take a variable number of candidates: the answer RNN
+    runs over `batch * options` candidate sequences (`CandidateEncoder`), and a
+    LiteRT `WHILE` loop needs a static batch (`TensorListReserve requires
+    element_shape to be static`), so an unknown candidate count does not
+    convert. Instead `encode`
+    encodes the dialog once and `score` encodes and scores one candidate; a
+    device runs `score` for each candidate. The history has a static
+    `max_rounds` for the same reason: pad it with all-`<pad>` rounds, which both
+    encoders skip (the encoding is unchanged).
+
+    `encode`: `images` float32 `(1, size, size, 3)` in `[0, 1]`, `token_ids`
+    int32 `(1, question_length)` and `history_token_ids`
+    `(1, max_rounds, history_length)` in; `encoding` `(1, units)` out.
+    `score`: `encoding` and `candidate_token_ids` `(1, answer_length)` in;
+    `score` `(1,)` (the model's score of that candidate) out. Every padding mask
+    is `token_ids != 0`.
+    """
+    _require_preprocessor(model, "tflite_signatures")
+    check_positive_int("max_rounds", max_rounds)
+    backbone = model.backbone
+    preprocessor = model.preprocessor
+    size = backbone.image_size
+    names = ("images", "token_ids", "padding_mask", "history_token_ids")
+    names += ("history_padding_mask",)
+    encoder = keras.Model(
+        {name: backbone.input[name] for name in names}, backbone.output["encoding"]
+    )
+    embedding = backbone.get_layer("token_embedding")
+    answer_rnn = backbone.get_layer("answer_rnn").layer
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((1, size, size, 3), tf.float32, name="images"),
+            tf.TensorSpec((1, None), tf.int32, name="token_ids"),
+            tf.TensorSpec(
+                (1, max_rounds, preprocessor.history_length),
+                tf.int32,
+                name="history_token_ids",
+            ),
+        ]
+    )
+    def encode(images, token_ids, history_token_ids):
+        inputs = {
+            "images": images,
+            "token_ids": token_ids,
+            "padding_mask": tf.not_equal(token_ids, 0),
+            "history_token_ids": history_token_ids,
+            "history_padding_mask": tf.not_equal(history_token_ids, 0),
+        }
+        return {"encoding": encoder(inputs, training=False)}
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((1, backbone.units), tf.float32, name="encoding"),
+            tf.TensorSpec(
+                (1, backbone.answer_length), tf.int32, name="candidate_token_ids"
+            ),
+        ]
+    )
+    def score(encoding, candidate_token_ids):
+        # (1, answer_length) -> (1, units) -> the dot product with the encoding.
+        candidate = answer_rnn(
+            embedding(candidate_token_ids),
+            mask=tf.not_equal(candidate_token_ids, 0),
+            training=False,
+        )
+        return {"score": tf.reduce_sum(encoding * candidate, axis=-1)}
+
+    return {"encode": encode, "score": score}
+
+
+def text_assets(model):
+    """What a device needs next to the `.tflite`: `format`, `image_size` and,
+    under `question`, `history` and `answer`, the settings of
+    `text_preprocessor_assets` (one vocabulary, three lengths)."""
+    _require_preprocessor(model, "export_text_assets")
+    preprocessor = model.preprocessor
+    return {
+        "format": TEXT_ASSETS_FORMAT,
+        "image_size": preprocessor.image_size,
+        "question": text_preprocessor_assets(preprocessor.question_text),
+        "history": text_preprocessor_assets(preprocessor.history_text),
+        "answer": text_preprocessor_assets(preprocessor.answer_text),
+    }
+
+
+def export_text_assets(model, path):
+    """Writes `text_assets(model)` as JSON to `path`; returns `path`."""
+    return write_json(text_assets(model), path)
