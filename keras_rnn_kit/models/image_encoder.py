@@ -93,7 +93,9 @@ class ImageEncoder(keras.layers.Layer):
                 )
                 if self.batch_norm:
                     self.blocks.append(
-                        keras.layers.BatchNormalization(momentum=0.9, name=f"bn_{i}")
+                        keras.layers.BatchNormalization(
+                            momentum=0.9, synchronized=True, name=f"bn_{i}"
+                        )
                     )
                     self.blocks.append(keras.layers.ReLU(name=f"relu_{i}"))
                 self.blocks.append(keras.layers.MaxPooling2D(2, name=f"pool_{i}"))

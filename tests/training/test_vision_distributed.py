@@ -5,10 +5,9 @@ A child process splits the CPU into two logical devices, then runs one step of
 `keras_rnn_kit.training.train` for the VQA model, the captioner and the visual
 dialog model, once with `strategy="mirrored"` (two replicas, half of the global
 batch each) and once with `strategy="one_device"`, from the same seed and on the
-same global batch. The parent compares the weights. The image encoders are built
-with `batch_norm=False`: Keras's `BatchNormalization` normalises each replica's
-half batch with its own statistics, which is another computation than one device
-normalising the whole batch.
+same global batch. The parent compares the weights. The image encoders keep their
+batch normalisation: it is synchronized across replicas, so two half batches are
+normalised with the statistics of the whole batch, as on one device.
 """
 
 import keras
@@ -51,7 +50,7 @@ def _images():
 def _encoder():
     from keras_rnn_kit.models.image_encoder import ImageEncoder
 
-    return ImageEncoder(filters=(4,), image_size=SIZE, batch_norm=False)
+    return ImageEncoder(filters=(4,), image_size=SIZE, batch_norm=True)
 
 
 def build_vqa():

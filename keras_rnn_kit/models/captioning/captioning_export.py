@@ -13,7 +13,7 @@ states and `feed`).
 
 import tensorflow as tf
 
-from keras_rnn_kit.models.vqa.vqa_export import decode_image_bytes
+from keras_rnn_kit.data.image_io import decode_image_bytes
 from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
 from keras_rnn_kit.models.vqa.vqa_export import write_json
 
