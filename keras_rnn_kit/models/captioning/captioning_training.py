@@ -82,8 +82,10 @@ def train_scene_captioner(
         verbose: Keras `fit` verbosity.
 
     Returns:
-        `(captioner, results)`; `results` has `bleu_1`..`bleu_4`, `cider_d`,
-        `train_seconds`, `epochs` and `examples` (three `(caption, reference)`).
+        `(captioner, results)`; `results` has `bleu_1`..`bleu_4`, `cider_d` (of the
+        beam-search captions), `greedy` (the same scores for greedy decoding, so
+        beam search can be checked against it), `train_seconds`, `epochs` and
+        `examples` (three `(caption, reference)`).
     """
     import keras
 
@@ -109,12 +111,17 @@ def train_scene_captioner(
     start = time.perf_counter()
     captioner.fit(dataset, epochs=epochs, verbose=verbose)
     train_seconds = time.perf_counter() - start
-    hypotheses = captioner.caption(
-        np.stack([s.image for s in test]), beam_width=beam_width
-    )
     references = [[s.caption] for s in test]
-    results = caption_bleu(hypotheses, references)
-    results["cider_d"] = cider_d(hypotheses, references)[0]
+    test_images = np.stack([s.image for s in test])
+
+    def scores(width):
+        captions = captioner.caption(test_images, beam_width=width)
+        result = caption_bleu(captions, references)
+        result["cider_d"] = cider_d(captions, references)[0]
+        return captions, result
+
+    hypotheses, results = scores(beam_width)
+    results["greedy"] = scores(1)[1]
     results.update(
         train_seconds=train_seconds,
         epochs=epochs,

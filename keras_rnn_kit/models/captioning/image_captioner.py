@@ -11,14 +11,14 @@ from keras_rnn_kit.models.captioning.captioning_backbone import CaptioningBackbo
 from keras_rnn_kit.models.captioning.captioning_preprocessor import (
     CaptioningPreprocessor,
 )
+from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.samplers import BeamSampler
 from keras_rnn_kit.samplers import GreedySampler
-from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class ImageCaptioner(FirstReplicaBuild, keras.Model):
+class ImageCaptioner(Task):
     """Generates captions for images (show and tell / show, attend and tell).
 
     Training is teacher-forced: the model maps images and `<go> w_1 ...` to
@@ -220,23 +220,3 @@ class ImageCaptioner(FirstReplicaBuild, keras.Model):
         """Writes the vocabulary and settings as JSON to `path` (a `.json` file);
         returns `path`."""
         return captioning_export.export_text_assets(self, path)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.layers.serialize(self.backbone),
-            "preprocessor": (
-                None
-                if self.preprocessor is None
-                else keras.layers.serialize(self.preprocessor)
-            ),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        if config.get("preprocessor") is not None:
-            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
-        return cls(**config)

@@ -9,13 +9,13 @@ from keras_rnn_kit.models.sentiment import sentiment_export
 from keras_rnn_kit.models.sentiment.sentiment_backbone import SentimentBackbone
 from keras_rnn_kit.models.sentiment.sentiment_prediction import SentimentPrediction
 from keras_rnn_kit.models.sentiment.sentiment_preprocessor import SentimentPreprocessor
-from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
+from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class SentimentClassifier(FirstReplicaBuild, keras.Model):
+class SentimentClassifier(Task):
     """Classifies texts (e.g. reviews) as positive/negative or into n classes.
 
         z = W · dropout(backbone(inputs)) + b      logits
@@ -319,23 +319,8 @@ class SentimentClassifier(FirstReplicaBuild, keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            **super().get_config(),
             "num_classes": self.num_classes,
-            "preprocessor": None
-            if self.preprocessor is None
-            else keras.saving.serialize_keras_object(self.preprocessor),
             "class_names": self.class_names,
             "dropout": self.dropout,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        if config.get("preprocessor") is not None:
-            config["preprocessor"] = keras.saving.deserialize_keras_object(
-                config["preprocessor"]
-            )
-        return cls(**config)

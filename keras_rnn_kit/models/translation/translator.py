@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.metrics.masked_token_accuracy import MaskedTokenAccuracy
+from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.models.translation import translator_signatures
 from keras_rnn_kit.models.translation.translation_backbone import TranslationBackbone
 from keras_rnn_kit.models.translation.translation_preprocessor import (
@@ -14,12 +15,11 @@ from keras_rnn_kit.models.translation.translation_preprocessor import (
 )
 from keras_rnn_kit.samplers import BeamSampler
 from keras_rnn_kit.samplers import GreedySampler
-from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class Translator(FirstReplicaBuild, keras.Model):
+class Translator(Task):
     """Sequence-to-sequence translation with attention, greedy or beam decoding.
 
     The model maps the named inputs `token_ids`, `padding_mask` and
@@ -291,25 +291,3 @@ class Translator(FirstReplicaBuild, keras.Model):
                 }
             )
         return results
-
-    def get_config(self):
-        return {
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "preprocessor": (
-                None
-                if self.preprocessor is None
-                else keras.saving.serialize_keras_object(self.preprocessor)
-            ),
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        if config.get("preprocessor") is not None:
-            config["preprocessor"] = keras.saving.deserialize_keras_object(
-                config["preprocessor"]
-            )
-        return cls(**config)

@@ -6,6 +6,7 @@ import numpy as np
 from keras_rnn_kit.metrics.retrieval import MeanRank
 from keras_rnn_kit.metrics.retrieval import MeanReciprocalRank
 from keras_rnn_kit.metrics.retrieval import RecallAtK
+from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.models.visual_dialog import visual_dialog_export
 from keras_rnn_kit.models.visual_dialog.visual_dialog_backbone import (
     VisualDialogBackbone,
@@ -13,12 +14,11 @@ from keras_rnn_kit.models.visual_dialog.visual_dialog_backbone import (
 from keras_rnn_kit.models.visual_dialog.visual_dialog_preprocessor import (
     VisualDialogPreprocessor,
 )
-from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class VisualDialogModel(FirstReplicaBuild, keras.Model):
+class VisualDialogModel(Task):
     """Ranks candidate answers to a question about an image, given the dialog.
 
     The discriminative decoder of Das et al.: the score of candidate `c` is the
@@ -160,23 +160,3 @@ class VisualDialogModel(FirstReplicaBuild, keras.Model):
         """Writes the vocabulary and lengths as JSON to `path` (a `.json` file);
         returns `path`."""
         return visual_dialog_export.export_text_assets(self, path)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.layers.serialize(self.backbone),
-            "preprocessor": (
-                None
-                if self.preprocessor is None
-                else keras.layers.serialize(self.preprocessor)
-            ),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        if config.get("preprocessor") is not None:
-            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
-        return cls(**config)

@@ -1,5 +1,6 @@
 """Training `VisualDialogModel` on the easy-VQA dialog view."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -108,7 +109,9 @@ def train_easy_vqa_dialog(
 
     Returns:
         `(model, results)`: `results` has `r@1`, `r@5`, `r@10`, `mean_rank`,
-        `mrr` on the test rounds, `train_seconds` and `epochs`.
+        `mrr` on the test rounds, `without_history` (the same metrics with every
+        history round blanked: the ablation that shows whether the encoder uses
+        the dialog so far), `train_seconds` and `epochs`.
     """
     import keras
 
@@ -140,7 +143,15 @@ def train_easy_vqa_dialog(
         verbose=verbose,
     )
     train_seconds = time.perf_counter() - start
-    scores = model.predict(dialog_dataset(model, test, 256, shuffle=False), verbose=0)
-    results = retrieval_metrics(np.asarray(scores), test.answer_ids)
-    results.update(train_seconds=train_seconds, epochs=epochs)
+    def evaluate(examples):
+        scores = model.predict(
+            dialog_dataset(model, examples, 256, shuffle=False), verbose=0
+        )
+        return retrieval_metrics(np.asarray(scores), examples.answer_ids)
+
+    results = evaluate(test)
+    blank = dataclasses.replace(test, histories=np.full_like(test.histories, ""))
+    results.update(
+        without_history=evaluate(blank), train_seconds=train_seconds, epochs=epochs
+    )
     return model, results

@@ -3,16 +3,16 @@
 import keras
 import numpy as np
 
+from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.models.vqa import vqa_export
 from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
 from keras_rnn_kit.models.vqa.vqa_preprocessor import VQAPreprocessor
-from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class VQAModel(FirstReplicaBuild, keras.Model):
+class VQAModel(Task):
     """Answers questions about images by classifying over the top-K answers.
 
     The head of Antol et al.'s baseline: the fused backbone vector goes through
@@ -196,23 +196,8 @@ class VQAModel(FirstReplicaBuild, keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.layers.serialize(self.backbone),
+            **super().get_config(),
             "answers": list(self.answers),
-            "preprocessor": (
-                None
-                if self.preprocessor is None
-                else keras.layers.serialize(self.preprocessor)
-            ),
             "hidden_dim": self.hidden_dim,
             "dropout": self.dropout,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        if config.get("preprocessor") is not None:
-            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
-        return cls(**config)

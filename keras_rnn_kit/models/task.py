@@ -1,0 +1,43 @@
+"""The base of every application task: a backbone, a preprocessor, their config."""
+
+import keras
+
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
+
+
+@keras.saving.register_keras_serializable(package="keras_rnn_kit")
+class Task(FirstReplicaBuild, keras.Model):
+    """Base class of the kit's application tasks (the keras-hub split).
+
+    A task wraps a `backbone` (a functional model over named inputs) and an optional
+    `preprocessor` (raw strings / images to those inputs), adds its head, `compile()`
+    defaults and an inference API. This base serializes the backbone and the
+    preprocessor, so a subclass's `get_config` only adds its own arguments:
+    `return {**super().get_config(), "num_classes": self.num_classes}`. It also
+    builds from the first replica's batch under a multi-replica strategy
+    (`FirstReplicaBuild`), since task inputs include bool `padding_mask`s.
+
+    Subclasses set `self.backbone` and `self.preprocessor` in `__init__`, whose
+    keyword arguments must match their `get_config` keys.
+    """
+
+    def get_config(self):
+        preprocessor = self.preprocessor
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "preprocessor": None
+            if preprocessor is None
+            else keras.saving.serialize_keras_object(preprocessor),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        if config.get("preprocessor") is not None:
+            config["preprocessor"] = keras.saving.deserialize_keras_object(
+                config["preprocessor"]
+            )
+        return cls(**config)
