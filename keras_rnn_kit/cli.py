@@ -31,6 +31,7 @@ from keras_rnn_kit.applications import load_task_model
 from keras_rnn_kit.applications import predict_application
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.cells import CELLS
+from keras_rnn_kit.data.image_io import encode_png
 from keras_rnn_kit.demo import run_demo
 from keras_rnn_kit.diagnostics import gradient_flow
 from keras_rnn_kit.diagnostics import gradient_flow_report
@@ -375,7 +376,8 @@ def _first_signature(model, kind, named=False):
 
 def _spec_samples(function, rows, steps=5, seed=0):
     """Inputs for a signature: `rows` examples, unknown axes of length `steps`;
-    floats uniform in [0, 1), ints 1, masks True, strings a short sentence."""
+    floats uniform in [0, 1), ints 1, masks True, `*image*` strings PNG bytes of
+    random 32x32 images, other strings a short sentence."""
     rng = np.random.default_rng(seed)
     samples = {}
     for spec in function.input_signature:
@@ -386,6 +388,12 @@ def _spec_samples(function, rows, steps=5, seed=0):
             samples[spec.name] = np.ones(shape, bool)
         elif spec.dtype.is_integer:
             samples[spec.name] = np.ones(shape, spec.dtype.as_numpy_dtype)
+        elif "image" in spec.name:
+            pixels = rng.integers(0, 256, (*shape, 32, 32, 3), dtype=np.uint8)
+            samples[spec.name] = np.array(
+                [encode_png(image) for image in pixels.reshape(-1, 32, 32, 3)],
+                dtype=object,
+            ).reshape(shape)
         else:
             samples[spec.name] = np.full(shape, "the food was good", dtype=object)
     return samples

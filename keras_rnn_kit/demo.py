@@ -30,6 +30,7 @@ import numpy as np
 
 from keras_rnn_kit.cells import CELLS
 from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
+from keras_rnn_kit.data.image_io import encode_png
 from keras_rnn_kit.diagnostics import gradient_flow
 from keras_rnn_kit.diagnostics import gradient_flow_report
 from keras_rnn_kit.diagnostics import plot_attention
@@ -145,18 +146,20 @@ def _vqa_exports(model, out, quick, log) -> dict:
     rows = np.linspace(0, len(test) - 1, VQA_QUESTIONS).astype(int)
     images = test.question_images()[rows]
     questions = [test.questions[i] for i in rows]
-    inputs = {
-        k: np.asarray(v)
-        for k, v in model.preprocessor(
-            {"images": images, "questions": questions}
-        ).items()
+    # The SavedModel serves raw PNG bytes and questions; the TFLite model takes
+    # the preprocessed image and token ids (text is tokenized beside it).
+    raw = {
+        "image_bytes": np.array([encode_png(image) for image in images], object),
+        "question": np.array(questions, object),
     }
+    preprocessed = model.preprocessor({"images": images, "questions": questions})
+    inputs = {k: np.asarray(preprocessed[k]) for k in ("images", "token_ids")}
     model.save(_fresh(os.path.join(out, "vqa.keras")))
     saved = export_saved_model(model, _fresh(os.path.join(out, "vqa_saved_model")))
     tflite = export_tflite(model, _fresh(os.path.join(out, "vqa.tflite")))
     checks = {
         "saved_model": _check(
-            verify_export(model, saved, inputs, verbose=False), "VQA SavedModel", log
+            verify_export(model, saved, raw, verbose=False), "VQA SavedModel", log
         ),
         "tflite": _check(
             verify_export(model, tflite, inputs, verbose=False), "VQA TFLite", log

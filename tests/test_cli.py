@@ -281,3 +281,22 @@ def test_serve_missing_folder_is_one_line(tmp_path, capsys):
     missing = os.path.join(tmp_path, "exported")
     lines = one_line_error(capsys, ["serve", missing, "--port", "0"])
     assert lines[0].startswith("rnnkit serve: error:") and "exported" in lines[0]
+
+
+def test_verify_samples_for_image_byte_signatures_are_decodable_pngs():
+    # `rnnkit export --verify` on a vision SavedModel feeds its `image_bytes` input.
+    from keras_rnn_kit.cli import _spec_samples
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None,), tf.string, name="image_bytes"),
+            tf.TensorSpec((None,), tf.string, name="question"),
+        ]
+    )
+    def serve(image_bytes, question):
+        return {"n": tf.shape(image_bytes)}
+
+    samples = _spec_samples(serve, 2)
+    assert samples["question"].tolist() == ["the food was good"] * 2
+    for encoded in samples["image_bytes"]:
+        assert tf.io.decode_png(encoded).shape == (32, 32, 3)

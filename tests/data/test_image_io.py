@@ -74,3 +74,13 @@ def test_check_images_resizes_to_the_model_size():
 def test_check_images_rejects_bad_batches(images, message):
     with pytest.raises(ValueError, match=message):
         check_images(images)
+
+
+def test_encode_png_round_trips_through_load_image():
+    from keras_rnn_kit.data.image_io import encode_png
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(load_image(encode_png(image)), image)
+    # Floats in [0, 1] are scaled to bytes first.
+    np.testing.assert_array_equal(load_image(encode_png(image / 255.0)), image)
