@@ -3,16 +3,14 @@
 import keras
 import tensorflow as tf
 
-from keras_rnn_kit.data.image_io import preprocess_image_batch
 from keras_rnn_kit.data.text_preprocessor import TextPreprocessor
 from keras_rnn_kit.data.text_tokenizer import TextTokenizer
-from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.data.vocabulary import Vocabulary
-from keras_rnn_kit.utils.validation import check_positive_int
+from keras_rnn_kit.models.image_text_preprocessor import ImageTextPreprocessor
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class CaptioningPreprocessor(keras.layers.Layer):
+class CaptioningPreprocessor(ImageTextPreprocessor):
     """Turns `{"images", "captions"}` into teacher-forcing inputs and targets.
 
     Captions are tokenized as `<go> w_1 ... w_n <eos>` padded to
@@ -47,21 +45,15 @@ class CaptioningPreprocessor(keras.layers.Layer):
     ([[2, 4, 6, 5]], [[4, 6, 5, 3]])
     """
 
+    text_key = "captions"
+
     def __init__(self, text_preprocessor, image_size=64, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(text_preprocessor, TextPreprocessor):
-            raise TypeError(
-                "`text_preprocessor` must be a TextPreprocessor, got "
-                f"{type(text_preprocessor).__name__}."
-            )
+        super().__init__(text_preprocessor, image_size=image_size, **kwargs)
         if not (text_preprocessor.add_go and text_preprocessor.add_eos):
             raise ValueError(
                 "`text_preprocessor` must add <go> and <eos> (add_go=True, "
                 "add_eos=True) for captioning."
             )
-        self.text_preprocessor = text_preprocessor
-        self.image_size = check_positive_int("image_size", image_size)
-        self.built = True
 
     @classmethod
     def from_captions(
@@ -109,25 +101,9 @@ class CaptioningPreprocessor(keras.layers.Layer):
     def vocabulary(self):
         return self.text_preprocessor.vocabulary
 
-    def preprocess_images(self, images):
-        """See `keras_rnn_kit.data.image_io.preprocess_image_batch`."""
-        return preprocess_image_batch(images, self.image_size)
-
     def detokenize(self, token_ids):
         """Generated ids `(batch, time)` -> `(batch,)` caption strings."""
         return self.text_preprocessor.detokenize(token_ids)
-
-    def __call__(self, inputs, **kwargs):
-        if not isinstance(inputs, dict) or {"images", "captions"} - set(inputs):
-            raise ValueError(
-                "`inputs` must be a dict with keys 'images' and 'captions', got "
-                f"{sorted(inputs) if isinstance(inputs, dict) else type(inputs)}."
-            )
-        inputs = {
-            "images": tf.convert_to_tensor(inputs["images"]),
-            "captions": to_string_tensor("captions", inputs["captions"]),
-        }
-        return super().__call__(inputs, **kwargs)
 
     def call(self, inputs):
         # 1. Images: (batch, image_size, image_size, 3) float32.
@@ -143,20 +119,3 @@ class CaptioningPreprocessor(keras.layers.Layer):
             "decoder_padding_mask": mask[:, 1:],
         }
         return x, ids[:, 1:], tf.cast(mask[:, 1:], tf.float32)
-
-    def get_config(self):
-        config = {
-            "text_preprocessor": keras.saving.serialize_keras_object(
-                self.text_preprocessor
-            ),
-            "image_size": self.image_size,
-        }
-        return {**super().get_config(), **config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_preprocessor"] = keras.saving.deserialize_keras_object(
-            config["text_preprocessor"]
-        )
-        return cls(**config)

@@ -1,18 +1,15 @@
 """Raw images and question strings -> the named inputs of `VQABackbone`."""
 
 import keras
-import tensorflow as tf
 
-from keras_rnn_kit.data.image_io import preprocess_image_batch
 from keras_rnn_kit.data.text_preprocessor import TextPreprocessor
 from keras_rnn_kit.data.text_tokenizer import TextTokenizer
-from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.data.vocabulary import Vocabulary
-from keras_rnn_kit.utils.validation import check_positive_int
+from keras_rnn_kit.models.image_text_preprocessor import ImageTextPreprocessor
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
-class VQAPreprocessor(keras.layers.Layer):
+class VQAPreprocessor(ImageTextPreprocessor):
     """Turns `{"images", "questions"}` into `images`, `token_ids`, `padding_mask`.
 
     Images: a `(batch, height, width, channels)` tensor, `uint8` (scaled by
@@ -47,16 +44,7 @@ class VQAPreprocessor(keras.layers.Layer):
     (TensorShape([1, 8, 8, 3]), [[7, 1, 4, 5]])
     """
 
-    def __init__(self, text_preprocessor, image_size=64, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(text_preprocessor, TextPreprocessor):
-            raise TypeError(
-                "`text_preprocessor` must be a TextPreprocessor, got "
-                f"{type(text_preprocessor).__name__}."
-            )
-        self.text_preprocessor = text_preprocessor
-        self.image_size = check_positive_int("image_size", image_size)
-        self.built = True
+    text_key = "questions"
 
     @classmethod
     def from_questions(
@@ -98,43 +86,9 @@ class VQAPreprocessor(keras.layers.Layer):
     def vocabulary_size(self):
         return self.text_preprocessor.vocabulary_size
 
-    def preprocess_images(self, images):
-        """Checks, scales and resizes a batch of images (see the class docstring)."""
-        return preprocess_image_batch(images, self.image_size)
-
-    def __call__(self, inputs, **kwargs):
-        # Keras only lets tensors through: convert lists of strings first.
-        if not isinstance(inputs, dict) or {"images", "questions"} - set(inputs):
-            raise ValueError(
-                "`inputs` must be a dict with keys 'images' and 'questions', got "
-                f"{sorted(inputs) if isinstance(inputs, dict) else type(inputs)}."
-            )
-        inputs = {
-            "images": tf.convert_to_tensor(inputs["images"]),
-            "questions": to_string_tensor("questions", inputs["questions"]),
-        }
-        return super().__call__(inputs, **kwargs)
-
     def call(self, inputs):
         # 1. Images: (batch, image_size, image_size, 3) float32 in [0, 1].
         outputs = {"images": self.preprocess_images(inputs["images"])}
         # 2. Questions: token_ids and padding_mask, (batch, sequence_length).
         outputs.update(self.text_preprocessor(inputs["questions"]))
         return outputs
-
-    def get_config(self):
-        config = {
-            "text_preprocessor": keras.saving.serialize_keras_object(
-                self.text_preprocessor
-            ),
-            "image_size": self.image_size,
-        }
-        return {**super().get_config(), **config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_preprocessor"] = keras.saving.deserialize_keras_object(
-            config["text_preprocessor"]
-        )
-        return cls(**config)
