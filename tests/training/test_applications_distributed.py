@@ -14,14 +14,11 @@ import pytest
 from tests.models.translation.translation_fixtures import SOURCES
 from tests.models.translation.translation_fixtures import TARGETS
 from tests.models.translation.translation_fixtures import build_translator
-from tests.test_case import run_python
+from tests.training.distributed_step import GLOBAL_BATCH
+from tests.training.distributed_step import assert_same_step
+from tests.training.distributed_step import one_step
+from tests.training.distributed_step import run_both_strategies
 
-# Two replicas each average half the batch and the gradients are summed across
-# replicas: the same maths as one device, in another float32 summation order.
-# One Adam step moves each weight by about the learning rate (1e-3, 2e-3), so
-# 1e-6 is a thousand times below any update and 30 times the measured 3e-8.
-ATOL = 1e-6
-GLOBAL_BATCH = 8
 REVIEWS = [
     "the food was really good",
     "the chicken crossed the road because it was uncooked",
@@ -68,76 +65,27 @@ def translation_data():
 def run_one_step(task, strategy, checkpoint_dir):
     """`train` one step of `task` ("sentiment" or "translation") under `strategy`
     (a name or a `tf.distribute.Strategy`); returns the weights and the loss."""
-    from keras_rnn_kit.training import train
-
     builder, data = {
         "sentiment": (build_sentiment, (np.array(REVIEWS), np.array(LABELS))),
         "translation": (build_translation, translation_data()),
     }[task]
-    model, history = train(
-        builder,
-        data,
-        strategy=strategy,
-        epochs=1,
-        global_batch_size=GLOBAL_BATCH,
-        checkpoint_dir=checkpoint_dir,
-        seed=5,
-        verbose=0,
-    )
-    weights = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
-    return {
-        "replicas": model.distribute_strategy.num_replicas_in_sync,
-        "loss": history.history["loss"][0],
-        **weights,
-    }
+    return one_step(builder, data, strategy, checkpoint_dir)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """`{(task, strategy): npz}` for both tasks on both strategies (one child)."""
-    folder = tmp_path_factory.mktemp("distributed")
-    run_python(
-        f"""
-        import numpy as np
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from keras_rnn_kit.training import get_strategy
-        from tests.training.test_applications_distributed import run_one_step
-        # One MirroredStrategy for both tasks: a second instance in the same
-        # process reuses the collective instance keys of the first and aborts.
-        strategies = {{"mirrored": get_strategy("mirrored"),
-                       "one_device": get_strategy("one_device")}}
-        for task in ("sentiment", "translation"):
-            for name, strategy in strategies.items():
-                out = run_one_step(task, strategy, {str(folder)!r} + f"/{{task}}_ckpt")
-                np.savez({str(folder)!r} + f"/{{task}}_{{name}}.npz", **out)
-        """,
-        timeout=300,
+    return run_both_strategies(
+        tmp_path_factory.mktemp("distributed"),
+        "tests.training.test_applications_distributed",
+        ("sentiment", "translation"),
     )
-    return {
-        (task, strategy): np.load(folder / f"{task}_{strategy}.npz")
-        for task in ("sentiment", "translation")
-        for strategy in ("mirrored", "one_device")
-    }
 
 
-def _assert_same_step(mirrored, one_device, initial):
-    assert int(mirrored["replicas"]) == 2 and int(one_device["replicas"]) == 1
-    np.testing.assert_allclose(mirrored["loss"], one_device["loss"], atol=ATOL)
-    names = [f"w{i}" for i in range(len(initial))]
-    assert sorted(names) == sorted(k for k in one_device.files if k.startswith("w"))
-    moved, largest = 0, 0.0
-    for name, start in zip(names, initial, strict=True):
-        np.testing.assert_allclose(mirrored[name], one_device[name], atol=ATOL)
-        moved += not np.array_equal(one_device[name], start)
-        difference = np.abs(mirrored[name] - one_device[name].astype("float64"))
-        largest = max(largest, float(np.max(difference, initial=0.0)))
-    print(f"mirrored vs one device: loss {float(mirrored['loss']):.7f} vs "
-          f"{float(one_device['loss']):.7f}, max |weight diff| {largest:.3g}")
+def _assert_same_step(name, mirrored, one_device, initial):
+    unmoved = assert_same_step(name, mirrored, one_device, initial)
     # The step moved every weight but the preprocessors' unused int64 counters.
-    assert moved >= len(initial) - 2
+    assert len(unmoved) <= 2
 
 
 @pytest.mark.slow
@@ -146,7 +94,7 @@ def test_sentiment_mirrored_step_equals_one_device_step(runs):
     initial = build_sentiment().get_weights()
     mirrored = runs[("sentiment", "mirrored")]
     one_device = runs[("sentiment", "one_device")]
-    _assert_same_step(mirrored, one_device, initial)
+    _assert_same_step("sentiment", mirrored, one_device, initial)
 
 
 @pytest.mark.slow
@@ -155,4 +103,4 @@ def test_translation_mirrored_step_equals_one_device_step(runs):
     initial = build_translation().get_weights()
     mirrored = runs[("translation", "mirrored")]
     one_device = runs[("translation", "one_device")]
-    _assert_same_step(mirrored, one_device, initial)
+    _assert_same_step("translation", mirrored, one_device, initial)

@@ -14,14 +14,11 @@ import keras
 import numpy as np
 import pytest
 
-from tests.test_case import run_python
+from tests.training.distributed_step import GLOBAL_BATCH
+from tests.training.distributed_step import assert_same_step
+from tests.training.distributed_step import one_step
+from tests.training.distributed_step import run_both_strategies
 
-# Two replicas each average half the batch and the gradients are summed across
-# replicas: the same maths as one device, in another float32 summation order.
-# One Adam step moves each weight by about the learning rate (1e-3), so 1e-6 is
-# a thousand times below any update.
-ATOL = 1e-6
-GLOBAL_BATCH = 8
 SIZE = 8
 TASKS = ("vqa", "captioning", "visual_dialog")
 QUESTIONS = [
@@ -146,55 +143,17 @@ def task_data(task):
 def run_one_step(task, strategy, checkpoint_dir):
     """`train` one step of `task` under `strategy` (a name or a
     `tf.distribute.Strategy`); returns the weights, the loss and the replicas."""
-    from keras_rnn_kit.training import train
-
-    model, history = train(
-        BUILDERS[task],
-        task_data(task),
-        strategy=strategy,
-        epochs=1,
-        global_batch_size=GLOBAL_BATCH,
-        checkpoint_dir=checkpoint_dir,
-        seed=5,
-        verbose=0,
-    )
-    weights = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
-    return {
-        "replicas": model.distribute_strategy.num_replicas_in_sync,
-        "loss": history.history["loss"][0],
-        **weights,
-    }
+    return one_step(BUILDERS[task], task_data(task), strategy, checkpoint_dir)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """`{(task, strategy): npz}` for the three tasks on both strategies."""
-    folder = tmp_path_factory.mktemp("vision_distributed")
-    run_python(
-        f"""
-        import numpy as np
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from keras_rnn_kit.training import get_strategy
-        from tests.training.test_vision_distributed import TASKS, run_one_step
-        # One MirroredStrategy for all tasks: a second instance in the same
-        # process reuses the collective instance keys of the first and aborts.
-        strategies = {{"mirrored": get_strategy("mirrored"),
-                       "one_device": get_strategy("one_device")}}
-        for task in TASKS:
-            for name, strategy in strategies.items():
-                out = run_one_step(task, strategy, {str(folder)!r} + f"/{{task}}_ckpt")
-                np.savez({str(folder)!r} + f"/{{task}}_{{name}}.npz", **out)
-        """,
-        timeout=300,
+    return run_both_strategies(
+        tmp_path_factory.mktemp("vision_distributed"),
+        "tests.training.test_vision_distributed",
+        TASKS,
     )
-    return {
-        (task, strategy): np.load(folder / f"{task}_{strategy}.npz")
-        for task in TASKS
-        for strategy in ("mirrored", "one_device")
-    }
 
 
 @pytest.mark.slow
@@ -203,21 +162,7 @@ def test_mirrored_step_equals_one_device_step(runs, task):
     keras.utils.set_random_seed(5)
     initial = BUILDERS[task]().get_weights()
     mirrored, one_device = runs[(task, "mirrored")], runs[(task, "one_device")]
-    assert int(mirrored["replicas"]) == 2 and int(one_device["replicas"]) == 1
-    np.testing.assert_allclose(mirrored["loss"], one_device["loss"], atol=ATOL)
-    names = [f"w{i}" for i in range(len(initial))]
-    assert sorted(names) == sorted(k for k in one_device.files if k.startswith("w"))
-    unmoved, largest = [], 0.0
-    for name, start in zip(names, initial, strict=True):
-        np.testing.assert_allclose(mirrored[name], one_device[name], atol=ATOL)
-        if np.array_equal(one_device[name], start):
-            unmoved.append(start.dtype)
-        difference = np.abs(mirrored[name] - one_device[name].astype("float64"))
-        largest = max(largest, float(np.max(difference, initial=0.0)))
-    print(
-        f"{task}: mirrored vs one device: loss {float(mirrored['loss']):.7f} vs "
-        f"{float(one_device['loss']):.7f}, max |weight diff| {largest:.3g}"
-    )
+    unmoved = assert_same_step(task, mirrored, one_device, initial)
     # The step moved every float weight; only the text preprocessors' int64
     # counters of truncated texts stay.
     assert all(dtype == np.int64 for dtype in unmoved), unmoved
