@@ -45,8 +45,13 @@ def lstm_train_flops(batch, time, input_dim, units, gates=4):
 
 
 def run(sizes=SIZES, repeats=10):
-    """Returns benchmark records (see `benchmarks.__main__`); training records also
-    carry `kit_flops`, the matmul FLOPs of one kit training step."""
+    """Returns benchmark records (see `benchmarks.__main__`).
+
+    The kit layer is `keras_rnn_kit.layers.RNN` with its default
+    `implementation="auto"`; `kit_kernel` names the kernel that choice ran
+    (`"compiled"`, `"fused"` or `"loop"`). Training records also carry `kit_flops`,
+    the matmul FLOPs of one kit training step.
+    """
     records = []
     for batch, time, input_dim, units in sizes:
         x = tf.random.normal((batch, time, input_dim), seed=1)
@@ -70,6 +75,7 @@ def run(sizes=SIZES, repeats=10):
                     "kit_s": times["kit"],
                     "baseline_s": times["baseline"],
                     "speedup": times["baseline"] / times["kit"],
+                    "kit_kernel": kit.selected_kernel(x, None, phase == "train"),
                 }
                 if phase == "train":
                     record["kit_flops"] = lstm_train_flops(

@@ -12,6 +12,7 @@ from keras_rnn_kit.export.signatures import check_built
 from keras_rnn_kit.export.signatures import iter_layers
 from keras_rnn_kit.export.signatures import resolve_signatures
 from keras_rnn_kit.export.signatures import returning_dict
+from keras_rnn_kit.export.signatures import step_loops
 from keras_rnn_kit.utils.validation import check_positive_int
 
 MODELS_CONFIG = "models.config"
@@ -154,20 +155,24 @@ def export_saved_model(
             f"`base_dir` already holds version {version} ({target}); pass "
             "`overwrite=True` to replace it or another `version`."
         )
-    signatures = {
-        name: returning_dict(model, function)
-        for name, function in resolve_signatures(
-            model, signatures, "saved_model"
-        ).items()
-    }
     os.makedirs(base_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".staging-{version}-", dir=base_dir)
     try:
-        module = tf.Module()
-        module.model = model
-        module.vocabularies = _write_vocabularies(model, staging)
         exported = os.path.join(staging, "saved_model")
-        tf.saved_model.save(module, exported, signatures=signatures)
+        # Kit RNN layers trace their step loop: stock TF Serving runs no XLA.
+        with step_loops(model):
+            functions = resolve_signatures(model, signatures, "saved_model")
+            module = tf.Module()
+            module.model = model
+            module.vocabularies = _write_vocabularies(model, staging)
+            tf.saved_model.save(
+                module,
+                exported,
+                signatures={
+                    name: returning_dict(model, function)
+                    for name, function in functions.items()
+                },
+            )
         check_saved_model_ops(exported)
         if os.path.exists(target):
             shutil.rmtree(target)

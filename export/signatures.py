@@ -10,10 +10,13 @@ returning a dict of named tensors. Where they come from, in order:
 3. one `serving_default` built from a functional model's inputs.
 """
 
+import contextlib
 import re
 
 import keras
 import tensorflow as tf
+
+from keras_rnn_kit.layers import RNN as KitRNN
 
 _PROTOCOL_METHODS = {"saved_model": "serving_signatures", "tflite": "tflite_signatures"}
 
@@ -165,3 +168,25 @@ def frozen(model, function):
             return named_outputs(model, python_function(*args))
 
     return tf.function(serve, input_signature=function.input_signature)
+
+
+@contextlib.contextmanager
+def step_loops(model):
+    """Traces kit `layers.RNN` layers with their step loop, whatever their kernel.
+
+    Neither whole-sequence kernel exports: the fused `BlockLSTM` op has no LiteRT
+    builtin, and the `"compiled"` kernel (which `"auto"` picks on a CPU) is an XLA
+    program (`_XlaMustCompile` functions), which LiteRT cannot convert and stock
+    TF Serving refuses unless started with `--xla_cpu_compilation_enabled`. The
+    step loop converts to a builtin `WHILE`. Every `implementation` value is set
+    to `"loop"` while the context is open and restored afterwards.
+    """
+    layers = [layer for layer in iter_layers(model) if isinstance(layer, KitRNN)]
+    saved = [layer.implementation for layer in layers]
+    try:
+        for layer in layers:
+            layer.implementation = "loop"
+        yield
+    finally:
+        for layer, implementation in zip(layers, saved, strict=True):
+            layer.implementation = implementation

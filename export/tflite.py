@@ -20,7 +20,7 @@ from keras_rnn_kit.export.signatures import check_built
 from keras_rnn_kit.export.signatures import frozen
 from keras_rnn_kit.export.signatures import iter_layers
 from keras_rnn_kit.export.signatures import resolve_signatures
-from keras_rnn_kit.layers import RNN as KitRNN
+from keras_rnn_kit.export.signatures import step_loops
 from keras_rnn_kit.utils.validation import check_choice
 
 QUANTIZATIONS = (None, "dynamic", "float16", "int8")
@@ -38,24 +38,6 @@ _LOCATION_PATTERN = re.compile(r'fused\["(\w+):", "([^"@]+)')
 
 def _layer_names(model) -> set[str]:
     return {layer.name for layer in iter_layers(model)}
-
-
-@contextlib.contextmanager
-def step_loops(model):
-    """Traces kit `layers.RNN` layers with their step loop instead of `BlockLSTM`.
-
-    The fused `BlockLSTM` kernel has no LiteRT builtin; the step loop converts
-    to a builtin `WHILE`. Restores each layer's `implementation` afterwards.
-    """
-    layers = [layer for layer in iter_layers(model) if isinstance(layer, KitRNN)]
-    saved = [layer.implementation for layer in layers]
-    try:
-        for layer in layers:
-            layer.implementation = "loop"
-        yield
-    finally:
-        for layer, implementation in zip(layers, saved, strict=True):
-            layer.implementation = implementation
 
 
 def conversion_error(model, message: str, quantization) -> ExportError:

@@ -3,11 +3,13 @@ each question about an image, given the caption and the dialog so far.
 
 The dialogs are generated offline by the kit's scene generator: each image (one
 to three coloured shapes) has a caption ("a red circle to the left of a blue
-square") and up to six question-answer rounds about colour, shape, count,
-position and presence. Round r sees the image, its question and the history
-(the caption, then rounds 1..r-1 as "question answer"); the candidates are every
-answer the generator can give. The encoder is hierarchical (`--encoder hre`: one
-RNN per history round, one over the rounds) or late fusion (`late_fusion`).
+square") and up to seven question-answer rounds about colour, shape, count,
+position and presence, among them a follow-up ("what about the square?") that
+only the history can answer. Round r sees the image, its question and the
+history (the caption, then rounds 1..r-1 as "question answer"); the candidates
+are every answer the generator can give. The encoder is hierarchical
+(`--encoder hre`: one RNN per history round, one over the rounds) or late fusion
+(`late_fusion`).
 
 Usage:
 
@@ -16,10 +18,11 @@ Usage:
     python examples/visual_dialog/train.py --encoder late_fusion --out /tmp/lf
 
 Outputs in `--out`: `visual_dialog.keras` (reload with `keras.saving.load_model`
-after `import keras_rnn_kit`), `metrics.json` (R@1, R@5, R@10, MRR and mean rank
-on the held-out scenes), `dialog.json` (one held-out dialog: each round's
-question, history, true answer and the model's top three) and `dialog_image.png`
-(its image).
+after `import keras_rnn_kit`), `metrics.json` (R@1, R@5, R@10, MRR, mean rank and
+NDCG on the held-out scenes, the same with the history blanked, and both again
+on the follow-up rounds alone: `score_dialogs`), `dialog.json` (one held-out
+dialog: each round's question, history, true answer and the model's top three)
+and `dialog_image.png` (its image).
 """
 
 import argparse
@@ -31,16 +34,15 @@ import matplotlib
 import numpy as np
 
 from keras_rnn_kit.data import SceneGenerator
-from keras_rnn_kit.metrics import retrieval_metrics
+from keras_rnn_kit.data import scene_dialog_view
 from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
 from keras_rnn_kit.models.visual_dialog import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
+from keras_rnn_kit.models.visual_dialog.visual_dialog_training import score_dialogs
 from keras_rnn_kit.training import train
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-HISTORY_ROUNDS = 6  # the caption and at most five earlier rounds
 
 
 def parse_args(argv=None):
@@ -67,32 +69,23 @@ def parse_args(argv=None):
     return args
 
 
-def dialog_rounds(scenes):
-    """One row per question: `(image_index, question, history, answer)` lists."""
-    image_index, questions, histories, answers = [], [], [], []
-    for row, scene in enumerate(scenes):
-        history = [scene.caption]
-        for question, answer in scene.dialog():
-            image_index.append(row)
-            questions.append(question)
-            histories.append(history + [""] * (HISTORY_ROUNDS - len(history)))
-            answers.append(answer)
-            if len(history) < HISTORY_ROUNDS:
-                history = history + [f"{question} {answer}"]
-    return np.array(image_index), questions, np.array(histories), answers
-
-
-def model_inputs(preprocessor, scenes, rounds, candidates):
+def model_inputs(preprocessor, view):
     """The preprocessed backbone inputs of every round, as numpy arrays."""
-    image_index, questions, histories, _ = rounds
-    images = np.stack([s.image for s in scenes])[image_index]
     x = preprocessor({
-        "images": images,
-        "questions": questions,
-        "histories": histories,
-        "candidates": np.array([candidates] * len(questions)),
+        "images": view.images[view.image_index],
+        "questions": view.questions,
+        "histories": view.histories,
+        "candidates": np.array([view.candidates] * len(view)),
     })
     return {key: np.asarray(value) for key, value in x.items()}
+
+
+def print_metrics(title, metrics):
+    """One line of the scalar metrics, with the blanked-history R@1 and MRR."""
+    scalars = {k: v for k, v in metrics.items() if isinstance(v, float)}
+    without = metrics["without_history"]
+    print(f"{title} " + ", ".join(f"{k}: {v:.3f}" for k, v in scalars.items())
+          + f" | history blanked: r@1 {without['r@1']:.3f}, mrr {without['mrr']:.3f}")
 
 
 def main(argv=None):
@@ -103,14 +96,11 @@ def main(argv=None):
     scenes = generator.generate(args.num_scenes + max(1, args.num_scenes // 4))
     train_scenes, test_scenes = scenes[: args.num_scenes], scenes[args.num_scenes :]
     candidates = generator.answer_vocabulary()
-    train_rounds, test_rounds = dialog_rounds(train_scenes), dialog_rounds(test_scenes)
-    texts = train_rounds[1] + list(train_rounds[2].reshape(-1)) + candidates
-    preprocessor = VisualDialogPreprocessor.from_texts(
-        texts, image_size=args.image_size, overflow="truncate"
+    train_view = scene_dialog_view(train_scenes, candidates)
+    test_view = scene_dialog_view(test_scenes, candidates)
+    preprocessor = VisualDialogPreprocessor.from_dialogs(
+        train_view, image_size=args.image_size, lengths_from=[test_view]
     )
-    answer_ids = {answer: i for i, answer in enumerate(candidates)}
-    train_y = np.array([answer_ids[a] for a in train_rounds[3]])
-    test_y = np.array([answer_ids[a] for a in test_rounds[3]])
 
     def build_model():
         backbone = VisualDialogBackbone(
@@ -126,11 +116,11 @@ def main(argv=None):
         model.compile()
         return model
 
-    print(f"{args.encoder} encoder: {len(train_y)} rounds on {len(train_scenes)} "
-          f"scenes, {len(test_y)} held-out rounds, {len(candidates)} candidates")
+    print(f"{args.encoder} encoder: {len(train_view)} rounds on {len(train_scenes)} "
+          f"scenes, {len(test_view)} held-out rounds, {len(candidates)} candidates")
     model, history = train(
         build_model,
-        (model_inputs(preprocessor, train_scenes, train_rounds, candidates), train_y),
+        (model_inputs(preprocessor, train_view), train_view.answer_ids),
         strategy=args.strategy,
         epochs=args.epochs,
         global_batch_size=args.batch_size,
@@ -139,24 +129,28 @@ def main(argv=None):
         verbose=2,
     )
 
-    image_index, questions, histories, answers = test_rounds
-    test_images = np.stack([s.image for s in test_scenes])[image_index]
-    ranked, scores = model.rank_answers(
-        test_images, questions, histories, [candidates] * len(questions)
-    )
-    metrics = retrieval_metrics(scores, test_y)
+    metrics = score_dialogs(model, test_view)
     metrics["loss"] = float(history.history["loss"][-1])
-    print("held-out " + ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items()))
-    first = np.flatnonzero(image_index == 0)
+    print_metrics("held-out", metrics)
+    if "history_dependent" in metrics:
+        print_metrics("follow-ups", metrics["history_dependent"])
+    first = np.flatnonzero(test_view.image_index == 0)
+    questions = [test_view.questions[i] for i in first]
+    histories = test_view.histories[first]
+    ranked, scores = model.rank_answers(
+        test_view.images[test_view.image_index[first]], questions, histories,
+        [candidates] * len(first),
+    )
     dialog = {
         "caption": test_scenes[0].caption,
         "image": "dialog_image.png",
         "candidates": candidates,
         "rounds": [
-            {"question": questions[i], "history": histories[i].tolist(),
-             "answer": answers[i], "top_3": ranked[i][:3],
-             "top_3_scores": sorted(scores[i].tolist(), reverse=True)[:3]}
-            for i in first
+            {"question": question, "history": history.tolist(),
+             "answer": candidates[test_view.answer_ids[i]], "top_3": top[:3],
+             "top_3_scores": sorted(row.tolist(), reverse=True)[:3]}
+            for i, question, history, top, row in zip(
+                first, questions, histories, ranked, scores, strict=True)
         ],
     }
     plt.imsave(os.path.join(args.out, "dialog_image.png"), test_scenes[0].image)

@@ -27,6 +27,8 @@ from keras_rnn_kit.data.text_preprocessor import TextPreprocessor  # noqa: F401
 from keras_rnn_kit.data.text_tokenizer import TextTokenizer  # noqa: F401
 from keras_rnn_kit.data.tfds_text import load_tfds_text  # noqa: F401
 from keras_rnn_kit.data.visdial import load_visdial  # noqa: F401
+from keras_rnn_kit.data.visdial_easy_vqa import dialog_view  # noqa: F401
+from keras_rnn_kit.data.visdial_easy_vqa import scene_dialog_view  # noqa: F401
 from keras_rnn_kit.data.vocabulary import Vocabulary  # noqa: F401
 from keras_rnn_kit.data.vqa_v2 import load_vqa_v2  # noqa: F401
 from keras_rnn_kit.data.vqa_v2 import top_answers  # noqa: F401

@@ -6,7 +6,13 @@ same colour and shape, so "the red circle" always names one object. From the
 scene's object list the generator writes a caption ("a red circle to the left of
 a blue square"), question-answer pairs about colour, shape, count, relative
 position and presence (yes/no), and a dialog (the questions in a fixed order).
-Scene `i` depends only on `(seed, i)`, so longer runs extend shorter ones.
+
+The dialogs also hold follow-up rounds that only the history can answer, as in
+VisDial: "what about the square?" asks for the square's colour right after "what
+color is the circle?", and for the number of squares right after "how many circles
+are there?". The question alone does not say which; `Scene.history_dependent`
+marks these rounds, so a dialog model can be scored on them with and without its
+history. Scene `i` depends only on `(seed, i)`, so longer runs extend shorter ones.
 """
 
 import dataclasses
@@ -29,6 +35,8 @@ COLORS = {
 SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("to the left of", "to the right of", "above", "below")
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six")
+# An elliptical follow-up: colour or count, depending on the previous question.
+FOLLOW_UP = "what about the {}?"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +69,8 @@ class Scene:
         caption: one-sentence description.
         questions: tuple of question strings.
         answers: tuple of one-word answers, one per question.
+        history_dependent: tuple of bool, one per question: True for a follow-up
+            (`FOLLOW_UP`) that refers to the previous round.
     """
 
     image: np.ndarray
@@ -68,6 +78,7 @@ class Scene:
     caption: str
     questions: tuple
     answers: tuple
+    history_dependent: tuple
 
     def dialog(self) -> list[tuple[str, str]]:
         """The question-answer rounds in the generator's fixed order."""
@@ -151,13 +162,17 @@ class SceneGenerator:
         image = np.full((self.image_size, self.image_size, 3), 255, np.uint8)
         for obj in objects:
             _draw(image, obj)
-        questions, answers = self._questions(rng, objects)
+        # Follow-ups draw from their own stream, so the other rounds do not move.
+        follow_rng = np.random.default_rng([self.seed, index, 1])
+        rounds = self._questions(rng, follow_rng, objects)
+        questions, answers, history_dependent = zip(*rounds, strict=True)
         return Scene(
             image=image,
             objects=objects,
             caption=self._caption(objects),
-            questions=tuple(questions),
-            answers=tuple(answers),
+            questions=questions,
+            answers=answers,
+            history_dependent=history_dependent,
         )
 
     def generate(self, num_scenes: int) -> list[Scene]:
@@ -200,21 +215,40 @@ class SceneGenerator:
             caption += f" and a {obj.name}"
         return caption
 
-    def _questions(self, rng, objects):
+    def _questions(self, rng, follow_rng, objects):
+        """Returns `(question, answer, history_dependent)` rounds."""
         qa = []
         shapes = [o.shape for o in objects]
         colors = [o.color for o in objects]
         target = objects[int(rng.integers(len(objects)))]
-        # 1. Colour of a shape that appears once.
+        # 1. Colour of a shape that appears once, then of another such shape.
+        # A dialog has at most one follow-up, and colour and count follow-ups
+        # come about equally often, so the question alone cannot tell which.
         if shapes.count(target.shape) == 1:
-            qa.append((f"what color is the {target.shape}?", target.color))
+            qa.append((f"what color is the {target.shape}?", target.color, False))
+            others = [
+                o for o in objects if o is not target and shapes.count(o.shape) == 1
+            ]
+            if others:
+                other = others[int(follow_rng.integers(len(others)))]
+                qa.append((FOLLOW_UP.format(other.shape), other.color, True))
+        asked_color = bool(qa) and qa[-1][2]
         # 2. Shape of a colour that appears once.
         if colors.count(target.color) == 1:
-            qa.append((f"what shape is the {target.color} object?", target.shape))
+            qa.append(
+                (f"what shape is the {target.color} object?", target.shape, False)
+            )
         # 3. Counts.
-        qa.append(("how many shapes are there?", NUMBER_WORDS[len(objects)]))
+        qa.append(("how many shapes are there?", NUMBER_WORDS[len(objects)], False))
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
-        qa.append((f"how many {shape}s are there?", NUMBER_WORDS[shapes.count(shape)]))
+        count = NUMBER_WORDS[shapes.count(shape)]
+        qa.append((f"how many {shape}s are there?", count, False))
+        # ... then, on a coin flip, of another shape in the scene.
+        other_shapes = sorted({s for s in shapes if s != shape})
+        if other_shapes and not asked_color and follow_rng.integers(2):
+            other_shape = other_shapes[int(follow_rng.integers(len(other_shapes)))]
+            other_count = NUMBER_WORDS[shapes.count(other_shape)]
+            qa.append((FOLLOW_UP.format(other_shape), other_count, True))
         # 4. Relative position of two objects, when clearly separated.
         if len(objects) >= 2:
             a, b = (objects[i] for i in rng.choice(len(objects), 2, replace=False))
@@ -227,13 +261,14 @@ class SceneGenerator:
                     (
                         f"is the {a.name} {asked} the {b.name}?",
                         "yes" if relation == asked else "no",
+                        False,
                     )
                 )
         # 5. Presence (yes/no) of a random colour-shape pair.
         color = list(COLORS)[int(rng.integers(len(COLORS)))]
         present = any(o.color == color and o.shape == shape for o in objects)
-        qa.append((f"is there a {color} {shape}?", "yes" if present else "no"))
-        return [q for q, _ in qa], [a for _, a in qa]
+        qa.append((f"is there a {color} {shape}?", "yes" if present else "no", False))
+        return qa
 
 
 def _apart(a: SceneObject, b: SceneObject, gap: int = 2) -> bool:
@@ -244,6 +279,9 @@ def _apart(a: SceneObject, b: SceneObject, gap: int = 2) -> bool:
 
 def scenes_to_vqa_split(scenes: list[Scene], answer_vocabulary: list[str]) -> VQASplit:
     """Flattens scenes into a `VQASplit` (one row per question) for `VQAModel`.
+
+    The follow-up rounds (`Scene.history_dependent`) are left out: without the
+    dialog they have no single answer.
 
     Args:
         scenes: list of `Scene`.
@@ -256,7 +294,10 @@ def scenes_to_vqa_split(scenes: list[Scene], answer_vocabulary: list[str]) -> VQ
     answer_to_id = {a: i for i, a in enumerate(answer_vocabulary)}
     questions, answers, image_index = [], [], []
     for row, scene in enumerate(scenes):
-        for question, answer in scene.dialog():
+        rounds = zip(scene.dialog(), scene.history_dependent, strict=True)
+        for (question, answer), dependent in rounds:
+            if dependent:
+                continue
             if answer not in answer_to_id:
                 raise ValueError(
                     "`answer_vocabulary` must contain every answer, missing "

@@ -1,11 +1,12 @@
 """Whole-sequence LSTM kernels for the kit cells (TensorFlow's `BlockLSTM`).
 
 `keras.layers.RNN` runs a cell one step at a time in a `tf.while_loop`: a dozen small
-ops per step. At small sizes (batch x (input + units) small) those per-step op
-launches dominate, and TensorFlow's fused `BlockLSTM` kernel, which runs the whole
-sequence (and, through its registered gradient, the whole backward pass) in one op,
-is faster. At large sizes its per-step matmul is slower than the loop's, so
-`keras_rnn_kit.layers.RNN` chooses by size at run time (see `FUSED_MAX_MACS_PER_STEP`).
+ops per step. TensorFlow's fused `BlockLSTM` kernel runs the whole sequence (and,
+through its registered gradient, the whole backward pass) in one op, which beats the
+loop at small sizes, where those per-step op launches dominate, but not at large
+ones, where its per-step matmul is slower. `keras_rnn_kit.layers.RNN` runs it only
+when asked (`implementation="fused"`): its `"auto"` choice, the XLA-compiled
+`compiled_sequence`, was as fast or faster at every size we measured.
 
 We use `BlockLSTM`, not `BlockLSTMV2`: in TensorFlow 2.21 `BlockLSTMV2`'s registered
 gradient is `BlockLSTM`'s (`tensorflow/python/ops/rnn_grad.py` registers one function
@@ -26,10 +27,6 @@ import tensorflow as tf
 
 from keras_rnn_kit.cells.lstm_cell import LSTMCell
 from keras_rnn_kit.cells.original_lstm_cell import OriginalLSTMCell
-
-# Multiply-adds per time step (batch * (input_dim + units) * 4 * units) up to which
-# the fused kernel beats the step loop on CPU; measured with `python -m benchmarks`.
-FUSED_MAX_MACS_PER_STEP = 1_000_000
 
 # A forget-gate pre-activation this large saturates σ to exactly 1.0 in float32.
 _ALWAYS_REMEMBER = 1e4
@@ -108,10 +105,3 @@ def fused_lstm(
     h_last, c_last = h[-1], cs[-1]
     outputs = tf.transpose(h, [1, 0, 2]) if return_sequences else h_last[:, None]
     return h_last, outputs, [h_last, c_last]
-
-
-def macs_per_step(cell, sequences):
-    """Multiply-adds of one step, a scalar tensor (the batch size may be dynamic)."""
-    input_dim = sequences.shape[-1]
-    width = (input_dim + cell.units) * cell.gate_count * cell.units
-    return tf.cast(tf.shape(sequences)[0], tf.int64) * width

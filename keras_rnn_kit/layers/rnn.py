@@ -1,37 +1,66 @@
-"""`keras.layers.RNN` with a fused whole-sequence path for the kit LSTM cells."""
+"""`keras.layers.RNN` with whole-sequence kernels for the kit cells."""
 
 import keras
 import tensorflow as tf
 
+from keras_rnn_kit.layers import compiled_sequence
 from keras_rnn_kit.layers import fused_lstm
 from keras_rnn_kit.utils.validation import check_choice
 
-IMPLEMENTATIONS = ("auto", "fused", "loop")
+IMPLEMENTATIONS = ("auto", "compiled", "fused", "loop")
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
 class RNN(keras.layers.RNN):
-    """A drop-in `keras.layers.RNN` that runs kit LSTM cells on a fused kernel.
+    """A drop-in `keras.layers.RNN` that runs the kit cells on faster kernels.
 
-    Same arguments and results as `keras.layers.RNN`. For `LSTMCell` and
-    `OriginalLSTMCell` with their default activations it can run the whole sequence
-    in TensorFlow's fused `BlockLSTM` op instead of a step loop; it chooses:
+    Same arguments and results as `keras.layers.RNN`. For `VanillaRNNCell`,
+    `LSTMCell` and `OriginalLSTMCell` with their default activations it can run the
+    whole sequence on one of two kernels instead of the Keras step loop:
 
-    - `implementation="loop"`: always the step loop of `keras.layers.RNN`.
-    - `implementation="fused"`: the fused kernel whenever it applies.
-    - `implementation="auto"` (default): the fused kernel when it applies and the
-      step is small enough for it to win, i.e. when `batch * (input_dim + units) *
-      4 * units <= fused_lstm.FUSED_MAX_MACS_PER_STEP` (decided at run time, so a
-      dynamic batch size works), and only on CPU-only machines.
+    - `"compiled"` (`compiled_sequence`): the loop over time as one XLA program,
+      the input projection `X W` of all steps as one matmul, and a hand-written
+      backward pass whose weight gradients are matmuls over all steps at once.
+      Any of the three cells.
+    - `"fused"` (`fused_lstm`): TensorFlow's `BlockLSTM` op. The two LSTM cells.
 
-    The fused kernel applies when the cell is one of those two classes with
-    `tanh`/`sigmoid` activations, the input is float32, there is no mask, no unroll,
-    and no dropout is active. Otherwise, the step loop runs. Both paths compute the
-    same function to float32 rounding (tested to 1e-5, gradients included).
+    `implementation` picks the kernel:
+
+    - `"loop"`: always the step loop of `keras.layers.RNN`.
+    - `"compiled"` / `"fused"`: that kernel whenever it applies, else the loop.
+    - `"auto"` (default): on a machine without a GPU, `"compiled"` whenever it
+      applies, in training and in inference alike; with a GPU, the loop (the
+      kernels were not measured on a GPU).
+
+    Why: on a 2-core CPU, `python -m benchmarks --only cells` and per-kernel timings
+    at (batch, time, input, units) = (64, 100, 128, 256), (32, 100, 32, 64) and
+    (1, 100, 32, 64) found `"compiled"` the fastest of the three kernels for every
+    cell, size and phase (training step and forward pass), tied with `"fused"`
+    only in inference at batch 1; `"fused"` loses to the loop at the large size.
+
+    A kernel applies when the input is float32, there is no mask and no unroll,
+    no dropout is active, and the cell is one of the classes above with its default
+    activations (`tanh`, and `sigmoid` gates). Otherwise, the step loop runs. All
+    paths compute the same function to float32 rounding (tested to 1e-5, gradients
+    included).
+
+    `"compiled"` compiles its XLA programs once per input shape: the first call at a
+    new (batch, time) shape takes longer. On the 2-core CPU, at (32, 100, 32, 64)
+    and (64, 100, 128, 256), the first training step (tracing plus the XLA compile
+    of the forward and backward programs) took 0.4-0.9 s against 0.3-0.55 s for
+    the step loop, and the first forward pass 0.15-0.25 s against 0.07-0.15 s; the
+    compile time hardly depends on the size. Batches of many different lengths (or
+    a smaller last batch) compile once per shape: pad to a few fixed lengths.
+    `"compiled"` leaves `supports_jit` True (a whole train step can be compiled
+    with `jit_compile=True`); `"fused"` sets it False (`BlockLSTM` has no XLA
+    kernel). Exports trace the step loop
+    (`keras_rnn_kit.export.signatures.step_loops`, which `export_tflite` and
+    `export_saved_model` use): LiteRT cannot convert an XLA program, and stock TF
+    Serving runs one only when started with `--xla_cpu_compilation_enabled`.
 
     Args:
         cell: a kit or Keras RNN cell (see `keras.layers.RNN`).
-        implementation: `"auto"`, `"fused"` or `"loop"`.
+        implementation: `"auto"`, `"compiled"`, `"fused"` or `"loop"`.
         **kwargs: `keras.layers.RNN` arguments (`return_sequences`, `return_state`,
             `go_backwards`, `stateful`, `unroll`, `zero_output_for_mask`, ...).
 
@@ -49,27 +78,38 @@ class RNN(keras.layers.RNN):
         self.implementation = check_choice(
             "implementation", implementation, IMPLEMENTATIONS
         )
-        if self.implementation != "loop" and fused_lstm.fusable(self.cell):
+        if self.implementation == "fused" and fused_lstm.fusable(self.cell):
             # BlockLSTM has no XLA kernel.
             self.supports_jit = False
 
-    def _fused_applies(self, sequences, mask, training):
+    def selected_kernel(self, sequences, mask=None, training=False):
+        """Returns the kernel a call on these arguments runs.
+
+        Args:
+            sequences: the `(batch, time, features)` input tensor.
+            mask: the call's mask, or None.
+            training: the call's `training` flag.
+
+        Returns:
+            `"compiled"`, `"fused"` or `"loop"` (see the class docstring).
+        """
         cell = self.cell
-        if self.implementation == "loop" or not fused_lstm.fusable(cell):
-            return False
-        if mask is not None or self.unroll or sequences.dtype != tf.float32:
-            return False
-        if training and (cell.dropout > 0 or cell.recurrent_dropout > 0):
-            return False
+        dropout = training and (
+            getattr(cell, "dropout", 0) > 0 or getattr(cell, "recurrent_dropout", 0) > 0
+        )
+        if self.implementation == "loop" or mask is not None or self.unroll:
+            return "loop"
+        if sequences.dtype != tf.float32 or dropout:
+            return "loop"
+        if self.implementation == "fused":
+            return "fused" if fused_lstm.fusable(cell) else "loop"
         if self.implementation == "auto" and tf.config.list_physical_devices("GPU"):
-            return False
-        return True
+            return "loop"
+        return "compiled" if compiled_sequence.compilable(cell) else "loop"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if not self._fused_applies(sequences, mask, training):
-            return super().inner_loop(sequences, initial_state, mask, training)
-
-        def fused():
+        path = self.selected_kernel(sequences, mask, training)
+        if path == "fused":
             return fused_lstm.fused_lstm(
                 self.cell,
                 sequences,
@@ -77,20 +117,16 @@ class RNN(keras.layers.RNN):
                 go_backwards=self.go_backwards,
                 return_sequences=self.return_sequences,
             )
-
-        if self.implementation == "fused":
-            return fused()
-
-        def loop():
-            last, outputs, states = super(RNN, self).inner_loop(
-                sequences, initial_state, mask, training
+        if path == "compiled":
+            return compiled_sequence.compiled_sequence(
+                self.cell,
+                sequences,
+                initial_state,
+                go_backwards=self.go_backwards,
+                return_sequences=self.return_sequences,
+                training=bool(training),
             )
-            return last, outputs, list(states)
-
-        small = fused_lstm.macs_per_step(self.cell, sequences) <= (
-            fused_lstm.FUSED_MAX_MACS_PER_STEP
-        )
-        return tf.cond(small, fused, loop)
+        return super().inner_loop(sequences, initial_state, mask, training)
 
     def get_config(self):
         return {**super().get_config(), "implementation": self.implementation}

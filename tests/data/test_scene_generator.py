@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_rnn_kit.data.scene_generator import COLORS
+from keras_rnn_kit.data.scene_generator import FOLLOW_UP
 from keras_rnn_kit.data.scene_generator import NUMBER_WORDS
 from keras_rnn_kit.data.scene_generator import SceneGenerator
 from keras_rnn_kit.data.scene_generator import scenes_to_vqa_split
@@ -61,12 +62,27 @@ def test_objects_vary_and_do_not_overlap(scenes):
                 assert ax1 < bx0 or bx1 < ax0 or ay1 < by0 or by1 < ay0
 
 
+def _follow_up_answer(objects, previous_question, shape):
+    """What "what about the <shape>?" asks, read from the previous question."""
+    if re.fullmatch(r"what color is the \w+\?", previous_question):
+        return next(o.color for o in objects if o.shape == shape)
+    assert re.fullmatch(r"how many \w+s are there\?", previous_question)
+    return NUMBER_WORDS[sum(o.shape == shape for o in objects)]
+
+
 def test_answers_agree_with_the_object_list(scenes):
     kinds = {"count": 0, "relation": 0, "color": 0, "shape": 0, "presence": 0}
     for scene in scenes:
         objects = scene.objects
-        for question, answer in scene.dialog():
-            if m := re.fullmatch(r"what color is the (\w+)\?", question):
+        for i, (question, answer) in enumerate(scene.dialog()):
+            follow_up = re.fullmatch(
+                FOLLOW_UP.format(r"(\w+)").replace("?", r"\?"), question
+            )
+            assert scene.history_dependent[i] == bool(follow_up)
+            if follow_up:
+                previous = scene.questions[i - 1]
+                assert answer == _follow_up_answer(objects, previous, follow_up[1])
+            elif m := re.fullmatch(r"what color is the (\w+)\?", question):
                 kinds["color"] += 1
                 assert answer == next(o.color for o in objects if o.shape == m[1])
             elif m := re.fullmatch(r"what shape is the (\w+) object\?", question):
@@ -109,16 +125,36 @@ def test_captions_name_every_object_and_the_first_relation(scenes):
             assert first.x < second.x
 
 
-def test_vqa_split_flattens_dialogs(scenes):
+def test_follow_ups_need_the_history_and_come_in_both_kinds(scenes):
+    kinds = {"color": 0, "count": 0}
+    for scene in scenes:
+        assert sum(scene.history_dependent) <= 1
+        for i in np.flatnonzero(scene.history_dependent):
+            assert i > 0 and not scene.history_dependent[i - 1]
+            shape = re.fullmatch(r"what about the (\w+)\?", scene.questions[i])[1]
+            # The shape is in the scene and differs from the one just asked about.
+            assert any(o.shape == shape for o in scene.objects)
+            assert shape not in scene.questions[i - 1]
+            kind = "color" if scene.answers[i] in COLORS else "count"
+            kinds[kind] += 1
+    # Both readings of the same question occur, so only the history disambiguates.
+    assert min(kinds.values()) >= 0.5 * max(kinds.values()) > 0, kinds
+
+
+def test_vqa_split_flattens_dialogs_without_the_follow_ups(scenes):
     generator = SceneGenerator(image_size=48, max_objects=3, seed=7)
-    split = scenes_to_vqa_split(scenes[:4], generator.answer_vocabulary())
-    assert len(split) == sum(len(s.questions) for s in scenes[:4])
+    split = scenes_to_vqa_split(scenes[:8], generator.answer_vocabulary())
+    assert any(any(s.history_dependent) for s in scenes[:8])
+    assert len(split) == sum(
+        len(s.questions) - sum(s.history_dependent) for s in scenes[:8]
+    )
     for i, question in enumerate(split.questions):
         scene = scenes[split.image_index[i]]
         assert question in scene.questions
+        assert not question.startswith("what about")
         assert split.answer_vocabulary[split.answer_ids[i]] == split.answers[i]
     with pytest.raises(ValueError, match="`answer_vocabulary`"):
-        scenes_to_vqa_split(scenes[:4], ["yes", "no"])
+        scenes_to_vqa_split(scenes[:8], ["yes", "no"])
 
 
 @pytest.mark.parametrize(

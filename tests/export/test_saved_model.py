@@ -174,3 +174,33 @@ def test_bad_arguments_are_named(tmp_path):
             model, tmp_path / "d", signatures={"serving_default": lambda x: x}
         )
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
+def test_kit_rnn_exports_its_step_loop_not_an_xla_program(tmp_path):
+    """Stock TF Serving refuses `_XlaMustCompile` functions: the kit RNN's compiled
+    CPU kernel must not reach the SavedModel, and the outputs must not change."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from keras_rnn_kit.cells import LSTMCell
+    from keras_rnn_kit.layers import RNN
+
+    x = keras.Input((None, 3), name="features")
+    layer = RNN(LSTMCell(4), return_sequences=True)
+    model = keras.Model(x, layer(x))
+    features = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    assert layer.selected_kernel(tf.constant(features)) == "compiled"
+    expected = model(features).numpy()
+    path = export_saved_model(model, tmp_path / "lstm")
+    assert layer.implementation == "auto"  # restored after the export
+    graph = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        graph.ParseFromString(f.read())
+    functions = graph.meta_graphs[0].graph_def.library.function
+    assert functions and not [
+        f.signature.name for f in functions if f.attr["_XlaMustCompile"].b
+    ]
+    outputs = tf.saved_model.load(path).signatures["serving_default"](
+        features=tf.constant(features)
+    )
+    (scores,) = outputs.values()
+    np.testing.assert_allclose(scores.numpy(), expected, atol=1e-5)

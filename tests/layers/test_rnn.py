@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_rnn_kit import cells
 from keras_rnn_kit.layers.rnn import RNN
@@ -22,12 +23,15 @@ def test_masked_input_falls_back_to_the_loop_and_matches_keras(rng):
         np.testing.assert_allclose(got, want, atol=1e-6)
 
 
-def test_dropout_in_training_uses_the_loop():
-    layer = RNN(cells.LSTMCell(4, dropout=0.5), implementation="fused")
-    x = np.ones((2, 5, 3), "float32")
+@pytest.mark.parametrize("implementation", ["fused", "compiled", "auto"])
+def test_dropout_in_training_uses_the_loop(implementation):
+    layer = RNN(cells.LSTMCell(4, dropout=0.5), implementation=implementation)
+    x = keras.ops.ones((2, 5, 3))
     layer.build(x.shape)
-    assert not layer._fused_applies(keras.ops.convert_to_tensor(x), None, True)
-    assert layer._fused_applies(keras.ops.convert_to_tensor(x), None, False)
+    assert layer.selected_kernel(x, None, True) == "loop"
+    assert layer.selected_kernel(x, None, False) == (
+        "fused" if implementation == "fused" else "compiled"
+    )
 
 
 def test_fit_trains_through_the_fused_kernel(rng):
@@ -64,3 +68,45 @@ def test_reloads_in_fresh_process(tmp_path, rng):
     assert_reloads_in_fresh_process(
         model, rng.normal(size=(2, 5, 3)).astype("float32"), tmp_path
     )
+
+
+@pytest.mark.parametrize(
+    "cell, kernel",
+    [
+        (cells.VanillaRNNCell(3), "compiled"),
+        (cells.LSTMCell(3), "compiled"),
+        (cells.OriginalLSTMCell(3), "compiled"),
+        (cells.AdditiveRNNCell(3), "loop"),
+        (cells.LSTMCell(3, activation="relu"), "loop"),
+        (keras.layers.SimpleRNNCell(3), "loop"),
+    ],
+)
+def test_auto_runs_the_compiled_kernel_on_cpu_when_it_applies(cell, kernel):
+    layer = RNN(cell)
+    x = keras.ops.ones((2, 5, 3))
+    layer.build(x.shape)
+    assert layer.selected_kernel(x, None, True) == kernel
+    assert layer.selected_kernel(x, None, False) == kernel
+    assert layer.selected_kernel(x, keras.ops.ones((2, 5), "bool"), False) == "loop"
+    assert layer.selected_kernel(keras.ops.ones((2, 5, 3), "float16"), None, False) == (
+        "loop"
+    )
+
+
+def test_auto_runs_the_loop_on_a_gpu_machine(monkeypatch):
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU"])
+    layer = RNN(cells.LSTMCell(3))
+    assert layer.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "loop"
+    compiled = RNN(cells.LSTMCell(3), implementation="compiled")
+    assert compiled.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "compiled"
+
+
+@pytest.mark.parametrize(
+    "implementation, supports_jit",
+    [("auto", True), ("compiled", True), ("loop", True), ("fused", False)],
+)
+def test_supports_jit_unless_blocklstm_may_run(implementation, supports_jit):
+    assert RNN(cells.LSTMCell(3), implementation=implementation).supports_jit is (
+        supports_jit
+    )
+    assert RNN(cells.VanillaRNNCell(3), implementation=implementation).supports_jit
