@@ -155,30 +155,28 @@ def export_saved_model(
             f"`base_dir` already holds version {version} ({target}); pass "
             "`overwrite=True` to replace it or another `version`."
         )
-    os.makedirs(base_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".staging-{version}-", dir=base_dir)
-    try:
-        exported = os.path.join(staging, "saved_model")
-        # Kit RNN layers trace their step loop: stock TF Serving runs no XLA.
-        with step_loops(model):
-            functions = resolve_signatures(model, signatures, "saved_model")
+    # Kit RNN layers trace their step loop: stock TF Serving runs no XLA.
+    with step_loops(model):
+        functions = {
+            name: returning_dict(model, function)
+            for name, function in resolve_signatures(
+                model, signatures, "saved_model"
+            ).items()
+        }
+        os.makedirs(base_dir, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=f".staging-{version}-", dir=base_dir)
+        try:
+            exported = os.path.join(staging, "saved_model")
             module = tf.Module()
             module.model = model
             module.vocabularies = _write_vocabularies(model, staging)
-            tf.saved_model.save(
-                module,
-                exported,
-                signatures={
-                    name: returning_dict(model, function)
-                    for name, function in functions.items()
-                },
-            )
-        check_saved_model_ops(exported)
-        if os.path.exists(target):
-            shutil.rmtree(target)
-        os.replace(exported, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            tf.saved_model.save(module, exported, signatures=functions)
+            check_saved_model_ops(exported)
+            if os.path.exists(target):
+                shutil.rmtree(target)
+            os.replace(exported, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     write_serving_configs(
         base_dir, model_name, serving_base_path or f"/models/{model_name}"
     )
