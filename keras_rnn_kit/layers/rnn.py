@@ -1,13 +1,19 @@
 """`keras.layers.RNN` with whole-sequence kernels for the kit cells."""
 
+import weakref
+
 import keras
 import tensorflow as tf
 
 from keras_rnn_kit.layers import compiled_sequence
 from keras_rnn_kit.layers import fused_lstm
+from keras_rnn_kit.layers import keras_lstm_kernel
 from keras_rnn_kit.utils.validation import check_choice
 
-IMPLEMENTATIONS = ("auto", "compiled", "fused", "loop")
+IMPLEMENTATIONS = ("auto", "compiled", "cudnn", "fused", "loop")
+
+# layer -> its `keras.layers.LSTM` twin (see `RNN._keras_lstm`).
+_KERAS_LSTM_TWINS = weakref.WeakKeyDictionary()
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
@@ -23,14 +29,19 @@ class RNN(keras.layers.RNN):
       backward pass whose weight gradients are matmuls over all steps at once.
       Any of the three cells.
     - `"fused"` (`fused_lstm`): TensorFlow's `BlockLSTM` op. The two LSTM cells.
+    - `"cudnn"` (`keras_lstm_kernel`): `keras.layers.LSTM`'s own kernel on the
+      cell's weights: cuDNN on a GPU (right-padded masks included), Keras's step
+      loop elsewhere. `LSTMCell` with a bias.
 
     `implementation` picks the kernel:
 
     - `"loop"`: always the step loop of `keras.layers.RNN`.
-    - `"compiled"` / `"fused"`: that kernel whenever it applies, else the loop.
+    - `"compiled"` / `"cudnn"` / `"fused"`: that kernel whenever it applies, else
+      the loop.
     - `"auto"` (default): on a machine without a GPU, `"compiled"` whenever it
-      applies, in training and in inference alike; with a GPU, the loop (the
-      kernels were not measured on a GPU).
+      applies, in training and in inference alike; with a GPU, `"cudnn"` for
+      `LSTMCell` (what `keras.layers.LSTM` runs there) and the loop for the other
+      cells (the XLA kernel was not measured on a GPU).
 
     Why: on a 2-core CPU, `python -m benchmarks --only cells` and per-kernel timings
     at (batch, time, input, units) = (64, 100, 128, 256), (32, 100, 32, 64) and
@@ -38,11 +49,11 @@ class RNN(keras.layers.RNN):
     cell, size and phase (training step and forward pass), tied with `"fused"`
     only in inference at batch 1; `"fused"` loses to the loop at the large size.
 
-    A kernel applies when the input is float32, there is no mask and no unroll,
-    no dropout is active, and the cell is one of the classes above with its default
-    activations (`tanh`, and `sigmoid` gates). Otherwise, the step loop runs. All
-    paths compute the same function to float32 rounding (tested to 1e-5, gradients
-    included).
+    A kernel applies when there is no unroll, no dropout is active, and the cell
+    is one of the classes above with its default activations (`tanh`, and
+    `sigmoid` gates); `"compiled"` and `"fused"` also need a float32 input and no
+    mask. Otherwise, the step loop runs. All paths compute the same function to
+    float32 rounding (tested to 1e-5 on a CPU, gradients included).
 
     `"compiled"` compiles its XLA programs once per input shape: the first call at a
     new (batch, time) shape takes longer. On the 2-core CPU, at (32, 100, 32, 64)
@@ -60,7 +71,7 @@ class RNN(keras.layers.RNN):
 
     Args:
         cell: a kit or Keras RNN cell (see `keras.layers.RNN`).
-        implementation: `"auto"`, `"compiled"`, `"fused"` or `"loop"`.
+        implementation: `"auto"`, `"compiled"`, `"cudnn"`, `"fused"` or `"loop"`.
         **kwargs: `keras.layers.RNN` arguments (`return_sequences`, `return_state`,
             `go_backwards`, `stateful`, `unroll`, `zero_output_for_mask`, ...).
 
@@ -81,6 +92,11 @@ class RNN(keras.layers.RNN):
         if self.implementation == "fused" and fused_lstm.fusable(self.cell):
             # BlockLSTM has no XLA kernel.
             self.supports_jit = False
+        if self.implementation == "cudnn" and keras_lstm_kernel.keras_lstm_applies(
+            self.cell
+        ):
+            # cuDNN ops have none either.
+            self.supports_jit = False
 
     def selected_kernel(self, sequences, mask=None, training=False):
         """Returns the kernel a call on these arguments runs.
@@ -91,20 +107,22 @@ class RNN(keras.layers.RNN):
             training: the call's `training` flag.
 
         Returns:
-            `"compiled"`, `"fused"` or `"loop"` (see the class docstring).
+            `"compiled"`, `"cudnn"`, `"fused"` or `"loop"` (see the class
+            docstring).
         """
         cell = self.cell
         dropout = training and (
             getattr(cell, "dropout", 0) > 0 or getattr(cell, "recurrent_dropout", 0) > 0
         )
-        if self.implementation == "loop" or mask is not None or self.unroll:
+        if self.implementation == "loop" or self.unroll or dropout:
             return "loop"
-        if sequences.dtype != tf.float32 or dropout:
+        on_gpu = bool(tf.config.list_physical_devices("GPU"))
+        if self.implementation == "cudnn" or (self.implementation == "auto" and on_gpu):
+            return "cudnn" if keras_lstm_kernel.keras_lstm_applies(cell) else "loop"
+        if mask is not None or sequences.dtype != tf.float32:
             return "loop"
         if self.implementation == "fused":
             return "fused" if fused_lstm.fusable(cell) else "loop"
-        if self.implementation == "auto" and tf.config.list_physical_devices("GPU"):
-            return "loop"
         return "compiled" if compiled_sequence.compilable(cell) else "loop"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -117,6 +135,12 @@ class RNN(keras.layers.RNN):
                 go_backwards=self.go_backwards,
                 return_sequences=self.return_sequences,
             )
+        if path == "cudnn":
+            # As `keras.layers.LSTM` does: cuDNN ops do not compile with XLA.
+            self.supports_jit = False
+            return self._keras_lstm().inner_loop(
+                sequences, initial_state, mask, training=training
+            )
         if path == "compiled":
             return compiled_sequence.compiled_sequence(
                 self.cell,
@@ -127,6 +151,26 @@ class RNN(keras.layers.RNN):
                 training=bool(training),
             )
         return super().inner_loop(sequences, initial_state, mask, training)
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        super().build(sequences_shape, initial_state_shape)
+        if self.implementation == "cudnn" or (
+            self.implementation == "auto" and tf.config.list_physical_devices("GPU")
+        ):
+            self._keras_lstm()
+
+    def _keras_lstm(self):
+        """The `keras.layers.LSTM` twin of an `LSTMCell`, made once.
+
+        It lives outside the layer (`_KERAS_LSTM_TWINS`), so neither the layer's
+        weights nor its saved files hold its (the cell's) variables twice, and a
+        model saved on a GPU machine loads on any other.
+        """
+        twin = _KERAS_LSTM_TWINS.get(self)
+        if twin is None and keras_lstm_kernel.keras_lstm_applies(self.cell):
+            twin = keras_lstm_kernel.keras_lstm_twin(self)
+            _KERAS_LSTM_TWINS[self] = twin
+        return twin
 
     def get_config(self):
         return {**super().get_config(), "implementation": self.implementation}

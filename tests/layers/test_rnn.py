@@ -51,7 +51,7 @@ def test_fit_trains_through_the_fused_kernel(rng):
 
 def test_bad_implementation_is_reported():
     with pytest.raises(ValueError, match="`implementation` must be one of 'auto'"):
-        RNN(cells.LSTMCell(3), implementation="cudnn")
+        RNN(cells.LSTMCell(3), implementation="cudn")
 
 
 def test_config_round_trip_keeps_implementation():
@@ -93,19 +93,25 @@ def test_auto_runs_the_compiled_kernel_on_cpu_when_it_applies(cell, kernel):
     )
 
 
-def test_auto_runs_the_loop_on_a_gpu_machine(monkeypatch):
+def test_auto_runs_keras_lstm_kernel_on_a_gpu_machine(monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU"])
     layer = RNN(cells.LSTMCell(3))
-    assert layer.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "loop"
+    assert layer.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "cudnn"
     compiled = RNN(cells.LSTMCell(3), implementation="compiled")
     assert compiled.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "compiled"
 
 
 @pytest.mark.parametrize(
     "implementation, supports_jit",
-    [("auto", True), ("compiled", True), ("loop", True), ("fused", False)],
+    [
+        ("auto", True),
+        ("compiled", True),
+        ("loop", True),
+        ("fused", False),
+        ("cudnn", False),
+    ],
 )
-def test_supports_jit_unless_blocklstm_may_run(implementation, supports_jit):
+def test_supports_jit_unless_blocklstm_or_cudnn_may_run(implementation, supports_jit):
     assert RNN(cells.LSTMCell(3), implementation=implementation).supports_jit is (
         supports_jit
     )
