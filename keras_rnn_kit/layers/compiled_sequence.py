@@ -104,10 +104,16 @@ def _step_gradient(kind, dh, dc, h, c, c_tm1, gates):
     return tf.concat([dz_i, dz_g, dz_o], axis=-1), dc
 
 
-def _time_major(sequences, go_backwards):
+def time_major(sequences, go_backwards):
     """`(batch, time, ...)` to `(time, batch, ...)` in processing order."""
-    time_major = tf.transpose(sequences, [1, 0, 2])
-    return tf.reverse(time_major, axis=[0]) if go_backwards else time_major
+    steps = tf.transpose(sequences, [1, 0, 2])
+    return tf.reverse(steps, axis=[0]) if go_backwards else steps
+
+
+def batch_major_outputs(hs, return_sequences):
+    """`keras.layers.RNN.inner_loop`'s `outputs` from the time-major `h_t` of all
+    steps: `(batch, time, units)`, or `(batch, 1, units)` holding `h_T`."""
+    return tf.transpose(hs, [1, 0, 2]) if return_sequences else hs[-1][:, None]
 
 
 @tf.function(jit_compile=True, autograph=False)
@@ -305,17 +311,15 @@ def compiled_sequence(
     (TensorShape([2, 5, 4]), 2)
     """
     kernel = tf.convert_to_tensor(cell.kernel)
-    x = _time_major(sequences, go_backwards)
+    x = time_major(sequences, go_backwards)
     # X W + b for every step in one matmul: (time, batch, gates * units).
     xw = tf.tensordot(x, kernel, axes=1)
     if cell.use_bias:
         xw = xw + tf.convert_to_tensor(cell.bias)
     recurrence = _recurrence(KINDS[type(cell)], bool(return_sequences), bool(training))
     result = recurrence(xw, tf.convert_to_tensor(cell.recurrent_kernel), *initial_state)
-    if return_sequences:
-        hs, *finals = result
-        outputs = tf.transpose(hs, [1, 0, 2])
-    else:
+    if not return_sequences:
         finals = list(result)
-        outputs = finals[0][:, None]
-    return finals[0], outputs, finals
+        return finals[0], finals[0][:, None], finals
+    hs, *finals = result
+    return finals[0], batch_major_outputs(hs, return_sequences), finals

@@ -22,23 +22,21 @@ exactly in float32 and `c_t = c_{t-1} + i ⊙ g`. Since `∂σ/∂z = σ(1 − �
 no gradient flows into the constant forget-gate parameters.
 """
 
-import keras
 import tensorflow as tf
 
 from keras_rnn_kit.cells.lstm_cell import LSTMCell
 from keras_rnn_kit.cells.original_lstm_cell import OriginalLSTMCell
+from keras_rnn_kit.layers import compiled_sequence
 
 # A forget-gate pre-activation this large saturates σ to exactly 1.0 in float32.
 _ALWAYS_REMEMBER = 1e4
 
 
 def fusable(cell):
-    """Whether `cell` computes exactly what the fused kernel computes."""
-    if type(cell) not in (LSTMCell, OriginalLSTMCell):
-        return False
-    return (
-        cell.activation is keras.activations.tanh
-        and cell.recurrent_activation is keras.activations.sigmoid
+    """Whether `cell` computes exactly what the fused kernel computes: the two
+    LSTM cells' equations with their default activations."""
+    return type(cell) in (LSTMCell, OriginalLSTMCell) and compiled_sequence.compilable(
+        cell
     )
 
 
@@ -83,14 +81,12 @@ def fused_lstm(
         `(batch, 1, units)` when `return_sequences` is False.
     """
     w, b = _fused_weights(cell)
-    time_major = tf.transpose(sequences, [1, 0, 2])
-    if go_backwards:
-        time_major = tf.reverse(time_major, axis=[0])
+    steps = compiled_sequence.time_major(sequences, go_backwards)
     h_0, c_0 = initial_state
     peephole = tf.zeros((cell.units,), sequences.dtype)
     _, cs, _, _, _, _, h = tf.raw_ops.BlockLSTM(
-        seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64),
-        x=time_major,
+        seq_len_max=tf.cast(tf.shape(steps)[0], tf.int64),
+        x=steps,
         cs_prev=c_0,
         h_prev=h_0,
         w=w,
@@ -102,6 +98,5 @@ def fused_lstm(
         cell_clip=0.0,
         use_peephole=False,
     )
-    h_last, c_last = h[-1], cs[-1]
-    outputs = tf.transpose(h, [1, 0, 2]) if return_sequences else h_last[:, None]
-    return h_last, outputs, [h_last, c_last]
+    outputs = compiled_sequence.batch_major_outputs(h, return_sequences)
+    return h[-1], outputs, [h[-1], cs[-1]]

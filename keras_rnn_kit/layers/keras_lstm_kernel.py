@@ -14,16 +14,12 @@ weight hand-over (which is all this module adds) to 1e-5.
 import keras
 
 from keras_rnn_kit.cells.lstm_cell import LSTMCell
+from keras_rnn_kit.layers.compiled_sequence import compilable
 
 
 def keras_lstm_applies(cell):
     """Whether `keras.layers.LSTM` computes exactly what `cell` computes."""
-    return (
-        type(cell) is LSTMCell
-        and cell.use_bias
-        and cell.activation is keras.activations.tanh
-        and cell.recurrent_activation is keras.activations.sigmoid
-    )
+    return type(cell) is LSTMCell and cell.use_bias and compilable(cell)
 
 
 def keras_lstm_twin(layer):

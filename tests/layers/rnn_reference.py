@@ -1,6 +1,8 @@
 """Numpy references for the structure layers, built on the cell equations."""
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from tests.cells.numpy_reference import STEPS
 
@@ -75,3 +77,31 @@ def pad_with_garbage(rows, length, rng, scale=10.0):
         padded[i, : len(row)] = row
         mask[i, : len(row)] = True
     return padded.astype("float32"), mask
+
+
+def values_and_gradients(layer, x, states, seed, mask=None, training=False):
+    """Outputs and final states of `layer(x, initial_state=states)`, and the
+    gradient of a random linear loss of all of them (seeded by `seed`) w.r.t. the
+    inputs, the initial states and every weight."""
+    rng = np.random.default_rng(seed)
+    with tf.GradientTape() as tape:
+        tape.watch([x, *states])
+        results = keras.tree.flatten(
+            layer(x, initial_state=states, mask=mask, training=training)
+        )
+        loss = sum(
+            tf.reduce_sum(r * rng.normal(size=r.shape).astype("float32"))
+            for r in results
+        )
+    return results, tape.gradient(loss, [x, *states, *layer.trainable_weights])
+
+
+def assert_same_values_and_gradients(reference, layer, x, states, seed, **kwargs):
+    """`layer` equals `reference` to 1e-5: outputs, final states and the gradients
+    of `values_and_gradients` (`kwargs`: its `mask` and `training`)."""
+    want = values_and_gradients(reference, x, states, seed, **kwargs)
+    got = values_and_gradients(layer, x, states, seed, **kwargs)
+    assert len(got[1]) == 1 + len(states) + len(reference.trainable_weights)
+    for got_part, want_part in zip(got, want, strict=True):
+        for g, w in zip(got_part, want_part, strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)

@@ -11,6 +11,7 @@ from keras_rnn_kit import cells
 from keras_rnn_kit.layers import compiled_sequence
 from keras_rnn_kit.layers.rnn import RNN
 from tests.cells.cell_fixtures import randomize_weights
+from tests.layers.rnn_reference import assert_same_values_and_gradients
 
 COMPILABLE = [cells.VanillaRNNCell, cells.LSTMCell, cells.OriginalLSTMCell]
 BATCH, TIME, INPUT_DIM, UNITS = 3, 7, 5, 4
@@ -27,19 +28,6 @@ def _pair(cell_class, use_bias=True, **kwargs):
     return loop, kit
 
 
-def _values_and_gradients(layer, x, states, training, rng):
-    """Outputs and final states, and the gradient of a random linear loss of all of
-    them w.r.t. the inputs, the initial states and every weight."""
-    with tf.GradientTape() as tape:
-        tape.watch([x, *states])
-        results = keras.tree.flatten(layer(x, initial_state=states, training=training))
-        loss = sum(
-            tf.reduce_sum(r * rng.normal(size=r.shape).astype("float32"))
-            for r in results
-        )
-    return results, tape.gradient(loss, [x, *states, *layer.trainable_weights])
-
-
 def _assert_same(loop, kit, rng, training=True):
     x = tf.constant(rng.normal(size=(BATCH, TIME, INPUT_DIM)), tf.float32)
     states = [
@@ -47,12 +35,7 @@ def _assert_same(loop, kit, rng, training=True):
         for _ in range(loop.cell.state_count)
     ]
     seed = int(rng.integers(1 << 30))
-    want = _values_and_gradients(loop, x, states, training, np.random.default_rng(seed))
-    got = _values_and_gradients(kit, x, states, training, np.random.default_rng(seed))
-    assert len(got[1]) == 1 + len(states) + len(loop.trainable_weights)
-    for got_part, want_part in zip(got, want, strict=True):
-        for g, w in zip(got_part, want_part, strict=True):
-            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    assert_same_values_and_gradients(loop, kit, x, states, seed, training=training)
 
 
 @pytest.mark.parametrize("cell_class", COMPILABLE)
