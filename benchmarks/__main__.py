@@ -6,12 +6,16 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from benchmarks import application_epochs  # noqa: E402
 from benchmarks import bptt_scaling  # noqa: E402
 from benchmarks import cell_speed  # noqa: E402
+from benchmarks import masked_training  # noqa: E402
+from benchmarks import new_lengths  # noqa: E402
 from benchmarks import tflite_latency  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+SECTIONS = ("cells", "bptt", "tflite", "masked", "new_lengths", "applications")
 
 
 def main(argv=None):
@@ -24,12 +28,18 @@ def main(argv=None):
     parser.add_argument("--out", default=RESULTS, help="folder for the results")
     parser.add_argument(
         "--only",
-        default="cells,bptt,tflite",
+        default=",".join(SECTIONS),
         help="comma-separated sections: cells (train/infer per cell), bptt "
-        "(scaling with sequence length), tflite (LiteRT latency and size)",
+        "(scaling with sequence length), tflite (LiteRT latency and size), masked "
+        "(masked BiLSTM training on length-bucketed batches), new_lengths (batch-1 "
+        "inference at 19 new lengths, compiles included), applications (a "
+        "training epoch of each application)",
     )
     args = parser.parse_args(argv)
     sections = set(args.only.split(","))
+    unknown = sorted(sections - set(SECTIONS))
+    if unknown:
+        parser.error(f"--only: unknown section {unknown[0]!r}; choose from {SECTIONS}")
     repeats = 5 if args.quick else 15
     records = cell_speed.run(repeats=repeats) if "cells" in sections else []
     if "bptt" in sections:
@@ -37,11 +47,18 @@ def main(argv=None):
         records += bptt_scaling.run(lengths=lengths, repeats=3 if args.quick else 5)
     if "tflite" in sections:
         records += tflite_latency.run(repeats=20 if args.quick else 100)
-    peak = cell_speed.matmul_peak_flops(repeats=repeats)
-    for record in records:
-        if "kit_flops" in record and record["size"] == cell_speed.SIZES[0]:
-            record["kit_flops_per_s"] = record["kit_flops"] / record["kit_s"]
-            record["peak_flops_per_s"] = peak
+    if "masked" in sections:
+        records += masked_training.run(repeats=3 if args.quick else 7)
+    if "new_lengths" in sections:
+        records += new_lengths.run(repeats=1 if args.quick else 3)
+    if "applications" in sections:
+        records += application_epochs.run(repeats=2 if args.quick else 3)
+    if "cells" in sections:
+        peak = cell_speed.matmul_peak_flops(repeats=repeats)
+        for record in records:
+            if "kit_flops" in record and record["size"] == cell_speed.SIZES[0]:
+                record["kit_flops_per_s"] = record["kit_flops"] / record["kit_s"]
+                record["peak_flops_per_s"] = peak
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump(records, f, indent=2)

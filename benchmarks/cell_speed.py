@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from benchmarks.timing import interleaved_medians
+from benchmarks.timing import train_step
 from keras_rnn_kit import cells
 from keras_rnn_kit.layers.rnn import RNN
 
@@ -17,20 +18,6 @@ PAIRS = [
 
 # [batch, time, input, units]; the first is the large size, the last two overhead-bound.
 SIZES = [[64, 100, 128, 256], [32, 100, 32, 64], [1, 100, 32, 64]]
-
-
-def _train_step(layer, x, y):
-    optimizer = keras.optimizers.SGD(1e-3)
-    variables = layer.trainable_variables
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(layer(x, training=True) - y))
-        optimizer.apply(tape.gradient(loss, variables), variables)
-        return loss
-
-    return lambda: step().numpy()
 
 
 def _infer(layer, x):
@@ -61,7 +48,7 @@ def run(sizes=SIZES, repeats=10):
             base = base_class(units)
             for layer in (kit, base):
                 layer.build((None, time, input_dim))
-            for phase, make in (("train", _train_step), ("infer", _infer)):
+            for phase, make in (("train", train_step), ("infer", _infer)):
                 args = (x, y) if phase == "train" else (x,)
                 times = interleaved_medians(
                     {"kit": make(kit, *args), "baseline": make(base, *args)}, repeats

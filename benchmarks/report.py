@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def markdown_table(records) -> str:
     lines = [
-        "| benchmark | phase | size [B, T, I, U] | kit ms | baseline ms | speedup |",
+        "| benchmark | phase | size [B, T, I, U] or data | kit ms | baseline ms "
+        "| speedup |",
         "|---|---|---|---:|---:|---:|",
     ]
     for r in records:

@@ -10,36 +10,34 @@ TensorFlow only (no Keras, no kit code in the served path) and answers:
 - `GET /v1/models/<name>[/versions/<v>]`: version status.
 - `GET /v1/models/<name>[/versions/<v>]/metadata`: signature inputs and outputs.
 
-Errors are `{"error": "..."}` with status 400 (bad request) or 404 (unknown
-model, version or path). It is for local testing and demos: use
-`tensorflow/serving` (see export/README.md) in production.
+Errors are `{"error": "..."}` with a 4xx status: 404 for an unknown model,
+version or path on every route, 400 for a bad request, 413 for a body over the
+limit (see `rest_http` for the worker pool, timeouts and limits). It is for
+local testing, demos and load tests: use `tensorflow/serving` (see
+export/README.md) in production.
 """
 
 import argparse
 import base64
-import json
 import os
 import re
 import sys
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 
 import numpy as np
 import tensorflow as tf
+
+from keras_rnn_kit.export.rest_http import DEFAULT_TIMEOUT
+from keras_rnn_kit.export.rest_http import DEFAULT_WORKERS
+from keras_rnn_kit.export.rest_http import JSONRequestHandler
+from keras_rnn_kit.export.rest_http import PooledHTTPServer
+from keras_rnn_kit.export.rest_http import RequestError
+from keras_rnn_kit.export.rest_http import serve_until_signalled
 
 DEFAULT_SIGNATURE = "serving_default"
 _PATH = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?"
     r"(?::(?P<verb>[a-z]+)|/(?P<metadata>metadata))?/?$"
 )
-
-
-class _RequestError(Exception):
-    """A request the server rejects, with its HTTP status."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 def _find_versions(model_dir: str) -> tuple[str, dict[int, str]]:
@@ -70,19 +68,19 @@ def _dtype_name(dtype) -> str:
 def _decode_strings(value):
     if isinstance(value, dict):
         if set(value) != {"b64"}:
-            raise _RequestError(
+            raise RequestError(
                 f"A JSON object in a string input must be {{'b64': ...}}, got keys "
                 f"{sorted(value)}."
             )
         try:
             return base64.b64decode(value["b64"], validate=True)
         except (ValueError, TypeError) as error:
-            raise _RequestError(f"Invalid base64 in {value!r}: {error}") from error
+            raise RequestError(f"Invalid base64 in {value!r}: {error}") from error
     if isinstance(value, list):
         return [_decode_strings(item) for item in value]
     if isinstance(value, str):
         return value.encode("utf-8")
-    raise _RequestError(f"Expected a string or {{'b64': ...}}, got {value!r}.")
+    raise RequestError(f"Expected a string or {{'b64': ...}}, got {value!r}.")
 
 
 def _to_tensor(name: str, value, spec):
@@ -92,14 +90,14 @@ def _to_tensor(name: str, value, spec):
             array = np.array(_decode_strings(value), dtype=object)
         else:
             array = np.array(value, dtype=spec.dtype.as_numpy_dtype)
-    except (ValueError, TypeError) as error:
-        raise _RequestError(
+    except (ValueError, TypeError, OverflowError) as error:
+        raise RequestError(
             f"Input {name!r}: expected {_dtype_name(spec.dtype)} values of shape "
             f"{spec.shape.as_list()} (pad rows to one length), could not convert: "
             f"{error}"
         ) from error
     if not spec.shape.is_compatible_with(array.shape):
-        raise _RequestError(
+        raise RequestError(
             f"Input {name!r}: expected shape {spec.shape.as_list()} (None: any), "
             f"received shape {list(array.shape)}."
         )
@@ -144,13 +142,13 @@ class ModelRepository:
 
     def get(self, name: str, version: str | None):
         if name != self.name:
-            raise _RequestError(f"Servable not found for model name {name!r}.", 404)
+            raise RequestError(f"Servable not found for model name {name!r}.", 404)
         if version is None:
             number = max(self.versions)
         elif version.isdigit() and int(version) in self.versions:
             number = int(version)
         else:
-            raise _RequestError(
+            raise RequestError(
                 f"Servable not found for model {name!r} version {version!r}; "
                 f"available versions: {sorted(self.versions)}.",
                 404,
@@ -158,7 +156,8 @@ class ModelRepository:
         return number, self.versions[number]
 
     def status(self, name: str, version: str | None) -> dict:
-        numbers = [self.get(name, version)[0]] if version else sorted(self.versions)
+        number = self.get(name, version)[0]
+        numbers = [number] if version else sorted(self.versions)
         return {
             "model_version_status": [
                 {
@@ -193,10 +192,10 @@ class ModelRepository:
     def predict(self, name: str, version: str | None, body: dict) -> dict:
         _, loaded = self.get(name, version)
         if not isinstance(body, dict):
-            raise _RequestError("The request body must be a JSON object.")
+            raise RequestError("The request body must be a JSON object.")
         signature = body.get("signature_name", DEFAULT_SIGNATURE)
-        if signature not in loaded.signatures:
-            raise _RequestError(
+        if not isinstance(signature, str) or signature not in loaded.signatures:
+            raise RequestError(
                 f"Serving signature name {signature!r} not found; available: "
                 f"{sorted(loaded.signatures)}."
             )
@@ -204,7 +203,7 @@ class ModelRepository:
         specs = function.structured_input_signature[1]
         names = sorted(specs)
         if ("instances" in body) == ("inputs" in body):
-            raise _RequestError(
+            raise RequestError(
                 "The request must have exactly one of 'instances' (row format) and "
                 f"'inputs' (columnar format); got keys {sorted(body)}."
             )
@@ -213,7 +212,7 @@ class ModelRepository:
         try:
             outputs = function(**tensors)
         except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
-            raise _RequestError(f"The model rejected the inputs: {error}") from error
+            raise RequestError(f"The model rejected the inputs: {error}") from error
         arrays = {k: v.numpy() for k, v in outputs.items()}
         if "inputs" in body:
             json_outputs = {k: _to_json(k, v) for k, v in arrays.items()}
@@ -241,113 +240,98 @@ class ModelRepository:
                     if isinstance(inputs, dict)
                     else type(inputs).__name__
                 )
-                raise _RequestError(f"'inputs' must have keys {names}; got {got}.")
+                raise RequestError(f"'inputs' must have keys {names}; got {got}.")
             return inputs
         instances = body["instances"]
         if not isinstance(instances, list) or not instances:
-            raise _RequestError("'instances' must be a non-empty list of rows.")
+            raise RequestError("'instances' must be a non-empty list of rows.")
         columns = {k: [] for k in names}
         for i, row in enumerate(instances):
             if len(names) == 1 and not _is_named(row):
                 row = {names[0]: row}
             if not isinstance(row, dict) or sorted(row) != names:
                 got = sorted(row) if isinstance(row, dict) else type(row).__name__
-                raise _RequestError(f"Instance {i} must have keys {names}; got {got}.")
+                raise RequestError(f"Instance {i} must have keys {names}; got {got}.")
             for k in names:
                 columns[k].append(row[k])
         return columns
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONRequestHandler):
     server_version = "rnnkit-serve"
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args):
-        return
-
-    def _reply(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _route(self, method: str):
+    def respond(self, method: str) -> dict:
         match = _PATH.match(self.path.split("?")[0])
         if not match:
-            raise _RequestError(f"Unknown path {self.path!r}.", 404)
+            raise RequestError(f"Unknown path {self.path!r}.", 404)
         repository = self.server.repository
         name, version = match["name"], match["version"]
+        repository.get(name, version)  # an unknown model or version: 404 first
+        if match["verb"] not in (None, "predict"):
+            raise RequestError(f"Unsupported verb {match['verb']!r}.", 404)
         if method == "GET" and match["verb"] is None:
             if match["metadata"]:
                 return repository.metadata(name, version)
             return repository.status(name, version)
         if method == "POST" and match["verb"] == "predict":
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                body = json.loads(self.rfile.read(length) or b"null")
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                raise _RequestError(
-                    f"The request body is not valid JSON: {error}"
-                ) from error
-            return repository.predict(name, version, body)
-        raise _RequestError(f"Unsupported {method} {self.path!r}.", 404)
-
-    def _handle(self, method: str) -> None:
-        try:
-            self._reply(200, self._route(method))
-        except _RequestError as error:
-            self._reply(error.status, {"error": str(error)})
-        except Exception as error:  # the server must answer, not die
-            self._reply(500, {"error": f"{type(error).__name__}: {error}"})
-
-    def do_GET(self):  # noqa: N802 - the name http.server dispatches to
-        self._handle("GET")
-
-    def do_POST(self):  # noqa: N802 - the name http.server dispatches to
-        self._handle("POST")
+            return repository.predict(name, version, self.read_json())
+        raise RequestError(f"Unsupported {method} {self.path!r}.", 405)
 
 
 def make_server(
-    model_dir: str, port: int = 0, host: str = "127.0.0.1", model_name=None
-) -> ThreadingHTTPServer:
-    """Loads the model and binds a threaded server (port 0: any free port).
+    model_dir: str,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    model_name: str | None = None,
+    **options,
+) -> PooledHTTPServer:
+    """Loads the model and binds a server with a bounded worker pool.
 
     Call `serve_forever()` on the result (e.g. in a thread), then `shutdown()`
     and `server_close()`. `server.server_address[1]` is the bound port.
+
+    Args:
+        model_dir: a base folder of numbered versions, or one SavedModel folder.
+        port: the TCP port; 0 picks a free one.
+        host: the interface to bind.
+        model_name: the name in URLs; default: the base folder's name.
+        **options: `PooledHTTPServer` limits: `workers`, `timeout` (seconds a
+            socket read or write may wait), `backlog`, `max_body_bytes`, ...
     """
     repository = ModelRepository(model_dir, model_name)
-    server = ThreadingHTTPServer((host, port), _Handler)
-    server.daemon_threads = True
+    server = PooledHTTPServer((host, port), _Handler, **options)
     server.repository = repository
     return server
 
 
-def serve(model_dir: str, port: int, host: str = "127.0.0.1", model_name=None):
-    """Serves `model_dir` on `host:port` until interrupted (Ctrl-C).
+def serve(
+    model_dir: str,
+    port: int,
+    host: str = "127.0.0.1",
+    model_name: str | None = None,
+    **options,
+):
+    """Serves `model_dir` on `host:port` until SIGTERM or SIGINT (Ctrl-C).
+
+    On either signal it stops accepting, finishes in-flight requests, closes
+    the socket and returns. Arguments are those of `make_server`.
 
     Example:
 
-    >>> serve("exported/classifier", port=8501)  # doctest: +SKIP
+    >>> serve("exported/classifier", port=8501, timeout=5.0)  # doctest: +SKIP
     """
-    server = make_server(model_dir, port, host, model_name)
+    server = make_server(model_dir, port, host, model_name, **options)
     repository = server.repository
     print(
         f"Serving {repository.name!r} versions {sorted(repository.versions)} at "
         f"http://{host}:{server.server_address[1]}/v1/models/{repository.name}",
         flush=True,
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_signalled(server)
 
 
 def main(argv=None) -> int:
-    """`rnnkit serve MODEL_DIR --port N [--host H] [--model-name NAME]`."""
+    """`rnnkit serve MODEL_DIR --port N [--host H] [--model-name NAME] ...`."""
     parser = argparse.ArgumentParser(
         prog="rnnkit serve",
         description="Serve an exported model with the TF Serving REST API.",
@@ -356,8 +340,19 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--model-name", default=None)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="socket timeout (s)"
+    )
     args = parser.parse_args(argv)
-    serve(args.model_dir, args.port, args.host, args.model_name)
+    serve(
+        args.model_dir,
+        args.port,
+        args.host,
+        args.model_name,
+        workers=args.workers,
+        timeout=args.timeout,
+    )
     return 0
 
 

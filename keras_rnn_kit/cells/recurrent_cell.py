@@ -3,30 +3,13 @@
 import keras
 from keras import ops
 
+from keras_rnn_kit.utils.keras_compat import DropoutRNNCell
 from keras_rnn_kit.utils.validation import check_floating_dtype
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rank
 from keras_rnn_kit.utils.validation import check_rate
 
-
-def _keras_dropout_mixin():
-    """Returns Keras's `DropoutRNNCell` mixin, read off the public `LSTMCell`.
-
-    `keras.layers.RNN` builds one dropout mask per sequence (outside its time loop,
-    so the mask is the same at every step) and clears it afterwards, but only for
-    cells that inherit this mixin. It is not exported, so we take it from the MRO of
-    a public cell rather than importing `keras.src`.
-    """
-    for klass in keras.layers.LSTMCell.__mro__:
-        if klass.__name__ == "DropoutRNNCell":
-            return klass
-    raise ImportError(
-        "keras_rnn_kit needs keras.layers.LSTMCell to inherit Keras's DropoutRNNCell "
-        f"mixin; keras {keras.__version__} does not. Install keras>=3.5,<4."
-    )
-
-
-DropoutRNNCell = _keras_dropout_mixin()
+HALF_DTYPES = ("float16", "bfloat16")
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
@@ -151,28 +134,35 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
             `(batch, gate_count * units)` pre-activations, gates side by side.
         """
         check_floating_dtype("inputs", inputs.dtype)
+        # `keras.layers.RNN` makes the masks from its own inputs, in its dtype,
+        # which differs from that of a cell given its own `dtype`.
         if training and self.dropout > 0.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
+            mask = self.get_dropout_mask(inputs)
+            inputs = inputs * ops.cast(mask, inputs.dtype)
         if training and self.recurrent_dropout > 0.0:
-            h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
+            mask = self.get_recurrent_dropout_mask(h_tm1)
+            h_tm1 = h_tm1 * ops.cast(mask, h_tm1.dtype)
         z = ops.matmul(inputs, self.kernel) + ops.matmul(h_tm1, self.recurrent_kernel)
         if self.use_bias:
             z = z + self.bias
         return z
 
     def update_cell_state(self, c_tm1, increment, forget=None):
-        """Returns `c_t = forget * c_{t-1} + increment`, computed in float32.
+        """Returns `c_t = forget * c_{t-1} + increment`, in the dtype of `c_{t-1}`.
 
-        Under a mixed-precision policy the gates are float16/bfloat16 but the cell
-        state is an accumulator (for the original LSTM it only ever adds), so the
-        sum is formed in float32 and cast back to the state's dtype, which
-        `keras.layers.RNN` fixes to the compute dtype.
+        A float32 or float64 cell state is updated in its own dtype. A float16 or
+        bfloat16 one (a mixed-precision policy) is summed in float32 and rounded
+        back once per step: `keras.layers.RNN` carries every state in the cell's
+        compute dtype, so a mixed-precision `c` is rounded at every step. A cell
+        built with `dtype="float32"` keeps `c` in float32 under such a policy.
         """
-        c = ops.cast(c_tm1, "float32")
+        dtype = keras.backend.standardize_dtype(c_tm1.dtype)
+        accumulator = "float32" if dtype in HALF_DTYPES else dtype
+        c = ops.cast(c_tm1, accumulator)
         if forget is not None:
-            c = ops.cast(forget, "float32") * c
-        c = c + ops.cast(increment, "float32")
-        return ops.cast(c, c_tm1.dtype)
+            c = ops.cast(forget, accumulator) * c
+        c = c + ops.cast(increment, accumulator)
+        return ops.cast(c, dtype)
 
     def get_initial_state(self, batch_size=None):
         """Returns the zero state: a list of `state_count` `(batch, units)` tensors."""

@@ -6,6 +6,7 @@ from keras import ops
 from keras_rnn_kit.layers.attention_pooling import AttentionPooling
 from keras_rnn_kit.layers.rnn_utils import rnn_from_config
 from keras_rnn_kit.layers.rnn_utils import serialize_rnn
+from keras_rnn_kit.utils import keras_compat
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_floating_dtype
 from keras_rnn_kit.utils.validation import check_positive_int
@@ -158,7 +159,7 @@ class HierarchicalRNN(keras.layers.Layer):
             padding_mask = ops.cast(padding_mask, "bool")
             mask = kwargs.get("mask")
             if mask is None:
-                mask = getattr(inputs, "_keras_mask", None)
+                mask = keras_compat.keras_mask(inputs)
             if mask is not None:
                 padding_mask = ops.logical_and(padding_mask, ops.cast(mask, "bool"))
             kwargs["mask"] = padding_mask

@@ -8,12 +8,39 @@ import tensorflow as tf
 from keras_rnn_kit.layers import compiled_sequence
 from keras_rnn_kit.layers import fused_lstm
 from keras_rnn_kit.layers import keras_lstm_kernel
+from keras_rnn_kit.utils import keras_compat
 from keras_rnn_kit.utils.validation import check_choice
 
 IMPLEMENTATIONS = ("auto", "compiled", "cudnn", "fused", "loop")
 
 # layer -> its `keras.layers.LSTM` twin (see `RNN._keras_lstm`).
 _KERAS_LSTM_TWINS = weakref.WeakKeyDictionary()
+
+
+def _gpu_available():
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def cudnn_takes_mask(mask):
+    """Whether cuDNN can run a `(batch, time)` mask: every row right-padded
+    (`[1, ..., 1, 0, ..., 0]`) with at least one real step.
+
+    Example:
+
+    >>> import numpy as np
+    >>> bool(cudnn_takes_mask(np.array([[1, 1, 0], [1, 0, 0]], bool)))
+    True
+    >>> bool(cudnn_takes_mask(np.array([[0, 1, 1], [1, 0, 0]], bool)))  # left pad
+    False
+    >>> bool(cudnn_takes_mask(np.array([[1, 1, 0], [0, 0, 0]], bool)))  # empty row
+    False
+    """
+    mask = tf.cast(mask, tf.int32)
+    lengths = tf.reduce_sum(mask, axis=1)
+    right_padded = tf.sequence_mask(lengths, tf.shape(mask)[1], tf.int32)
+    return tf.logical_and(
+        tf.reduce_all(tf.equal(mask, right_padded)), tf.reduce_all(lengths > 0)
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
@@ -27,11 +54,16 @@ class RNN(keras.layers.RNN):
     - `"compiled"` (`compiled_sequence`): the loop over time as one XLA program,
       the input projection `X W` of all steps as one matmul, and a hand-written
       backward pass whose weight gradients are matmuls over all steps at once.
-      Any of the three cells.
-    - `"fused"` (`fused_lstm`): TensorFlow's `BlockLSTM` op. The two LSTM cells.
+      Any of the three cells, any mask, variational dropout included.
+    - `"fused"` (`fused_lstm`): TensorFlow's `BlockLSTM` op. The two LSTM cells,
+      without mask or active dropout.
     - `"cudnn"` (`keras_lstm_kernel`): `keras.layers.LSTM`'s own kernel on the
-      cell's weights: cuDNN on a GPU (right-padded masks included), Keras's step
-      loop elsewhere. `LSTMCell` with a bias.
+      cell's weights: cuDNN on a GPU, Keras's step loop elsewhere. `LSTMCell`
+      with a bias, without active dropout. cuDNN takes only masks whose rows are
+      all right-padded with at least one real step (`cudnn_takes_mask`); a masked
+      call checks that at run time and runs the step loop for any other mask
+      (left padding, or the empty rows of `HierarchicalRNN` segments and visual
+      dialog histories), so no mask ever reaches cuDNN that it would reject.
 
     `implementation` picks the kernel:
 
@@ -43,31 +75,34 @@ class RNN(keras.layers.RNN):
       `LSTMCell` (what `keras.layers.LSTM` runs there) and the loop for the other
       cells (the XLA kernel was not measured on a GPU).
 
-    Why: on a 2-core CPU, `python -m benchmarks --only cells` and per-kernel timings
-    at (batch, time, input, units) = (64, 100, 128, 256), (32, 100, 32, 64) and
-    (1, 100, 32, 64) found `"compiled"` the fastest of the three kernels for every
-    cell, size and phase (training step and forward pass), tied with `"fused"`
-    only in inference at batch 1; `"fused"` loses to the loop at the large size.
+    Why: on a 2-core CPU, `python -m benchmarks` found `"compiled"` the fastest of
+    the kernels for every cell, size and phase (training step and forward pass),
+    masked or not; `"fused"` loses to the loop at the large size.
 
-    A kernel applies when there is no unroll, no dropout is active, and the cell
-    is one of the classes above with its default activations (`tanh`, and
-    `sigmoid` gates); `"compiled"` and `"fused"` also need a float32 input and no
-    mask. Otherwise, the step loop runs. All paths compute the same function to
-    float32 rounding (tested to 1e-5 on a CPU, gradients included).
+    `"compiled"` applies to a float32 input without unroll. Everything else (float64,
+    mixed precision, other cells or activations) runs the step loop, and so does:
 
-    `"compiled"` compiles its XLA programs once per input shape: the first call at a
-    new (batch, time) shape takes longer. On the 2-core CPU, at (32, 100, 32, 64)
-    and (64, 100, 128, 256), the first training step (tracing plus the XLA compile
-    of the forward and backward programs) took 0.4-0.9 s against 0.3-0.55 s for
-    the step loop, and the first forward pass 0.15-0.25 s against 0.07-0.15 s; the
-    compile time hardly depends on the size. Batches of many different lengths (or
-    a smaller last batch) compile once per shape: pad to a few fixed lengths.
+    - tracing for a SavedModel (`tf.saved_model.save`, Keras's `model.export()`,
+      the kit's exporters): the graph then holds no XLA program, which LiteRT
+      cannot convert and stock TF Serving refuses unless started with
+      `--xla_cpu_compilation_enabled`;
+    - a call watched by a `tf.autodiff.ForwardAccumulator` (forward mode).
+
+    Second- and higher-order gradients (a gradient penalty's double tape) go
+    through the compiled kernel exactly: its gradient is itself differentiable.
+    All paths compute the same function to float32 rounding (tested to 1e-5 on a
+    CPU, gradients included).
+
+    XLA compiles one program per input shape; `"compiled"` pads the time axis to
+    the next power of two (at least 32) and stops its loops at the true length,
+    so lengths 1 to 128 share 3 programs (batch sizes are not padded: a smaller
+    last batch compiles once more). Each compile takes 0.2-0.3 s on a 2-core CPU,
+    so a handful of one-off predictions of new lengths is slower than Keras's
+    loop, which compiles nothing (`python -m benchmarks --only new_lengths`).
     `"compiled"` leaves `supports_jit` True (a whole train step can be compiled
-    with `jit_compile=True`); `"fused"` sets it False (`BlockLSTM` has no XLA
-    kernel). Exports trace the step loop
-    (`keras_rnn_kit.export.signatures.step_loops`, which `export_tflite` and
-    `export_saved_model` use): LiteRT cannot convert an XLA program, and stock TF
-    Serving runs one only when started with `--xla_cpu_compilation_enabled`.
+    with `jit_compile=True`, Keras's `"auto"` default);
+    `"fused"` and `"cudnn"` set it False when the layer is constructed (their ops
+    have no XLA kernel).
 
     Args:
         cell: a kit or Keras RNN cell (see `keras.layers.RNN`).
@@ -89,14 +124,18 @@ class RNN(keras.layers.RNN):
         self.implementation = check_choice(
             "implementation", implementation, IMPLEMENTATIONS
         )
-        if self.implementation == "fused" and fused_lstm.fusable(self.cell):
-            # BlockLSTM has no XLA kernel.
+        # Neither BlockLSTM nor the cuDNN ops have an XLA kernel.
+        if self._runs_fused() or self._runs_cudnn():
             self.supports_jit = False
-        if self.implementation == "cudnn" and keras_lstm_kernel.keras_lstm_applies(
-            self.cell
-        ):
-            # cuDNN ops have none either.
-            self.supports_jit = False
+
+    def _runs_fused(self):
+        return self.implementation == "fused" and fused_lstm.fusable(self.cell)
+
+    def _runs_cudnn(self):
+        on_gpu = self.implementation == "auto" and _gpu_available()
+        return (self.implementation == "cudnn" or on_gpu) and (
+            keras_lstm_kernel.keras_lstm_applies(self.cell)
+        )
 
     def selected_kernel(self, sequences, mask=None, training=False):
         """Returns the kernel a call on these arguments runs.
@@ -108,22 +147,35 @@ class RNN(keras.layers.RNN):
 
         Returns:
             `"compiled"`, `"cudnn"`, `"fused"` or `"loop"` (see the class
-            docstring).
+            docstring). `"cudnn"` with a mask still checks the mask at run time.
         """
         cell = self.cell
         dropout = training and (
             getattr(cell, "dropout", 0) > 0 or getattr(cell, "recurrent_dropout", 0) > 0
         )
-        if self.implementation == "loop" or self.unroll or dropout:
+        if (
+            self.implementation == "loop"
+            or self.unroll
+            or keras_compat.in_save_context()
+        ):
             return "loop"
-        on_gpu = bool(tf.config.list_physical_devices("GPU"))
-        if self.implementation == "cudnn" or (self.implementation == "auto" and on_gpu):
-            return "cudnn" if keras_lstm_kernel.keras_lstm_applies(cell) else "loop"
-        if mask is not None or sequences.dtype != tf.float32:
+        if self._runs_cudnn():
+            return "loop" if dropout else "cudnn"
+        if self.implementation == "auto" and _gpu_available():
+            return "loop"
+        if sequences.dtype != tf.float32:
             return "loop"
         if self.implementation == "fused":
-            return "fused" if fused_lstm.fusable(cell) else "loop"
-        return "compiled" if compiled_sequence.compilable(cell) else "loop"
+            fusable = self._runs_fused() and mask is None and not dropout
+            return "fused" if fusable else "loop"
+        if not compiled_sequence.compilable(cell):
+            return "loop"
+        # A forward-mode accumulator (`tf.autodiff.ForwardAccumulator`) cannot see
+        # through the hand-written gradient: the step loop serves it.
+        weights = [tf.convert_to_tensor(w) for w in cell.trainable_weights]
+        if keras_compat.forward_mode_watches([sequences, *weights]):
+            return "loop"
+        return "compiled"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         path = self.selected_kernel(sequences, mask, training)
@@ -136,27 +188,42 @@ class RNN(keras.layers.RNN):
                 return_sequences=self.return_sequences,
             )
         if path == "cudnn":
-            # As `keras.layers.LSTM` does: cuDNN ops do not compile with XLA.
-            self.supports_jit = False
-            return self._keras_lstm().inner_loop(
-                sequences, initial_state, mask, training=training
-            )
+            return self._cudnn_inner_loop(sequences, initial_state, mask, training)
         if path == "compiled":
             return compiled_sequence.compiled_sequence(
                 self.cell,
                 sequences,
                 initial_state,
+                mask=mask,
                 go_backwards=self.go_backwards,
                 return_sequences=self.return_sequences,
+                zero_output_for_mask=self.zero_output_for_mask,
                 training=bool(training),
             )
         return super().inner_loop(sequences, initial_state, mask, training)
 
+    def _cudnn_inner_loop(self, sequences, initial_state, mask, training):
+        """`keras.layers.LSTM`'s kernel, for masks it takes; else the step loop.
+
+        cuDNN takes a mask only when every row is right-padded with at least one
+        real step. `HierarchicalRNN` (empty segments), visual dialog (empty
+        history rounds) and left-padded inputs give others, so a masked call
+        checks its mask at run time and runs the step loop for those.
+        """
+        twin = self._keras_lstm()
+        if mask is None:
+            return twin.inner_loop(sequences, initial_state, None, training=training)
+        return tf.cond(
+            cudnn_takes_mask(mask),
+            lambda: twin.inner_loop(sequences, initial_state, mask, training=training),
+            lambda: super(RNN, self).inner_loop(
+                sequences, initial_state, mask, training
+            ),
+        )
+
     def build(self, sequences_shape, initial_state_shape=None):
         super().build(sequences_shape, initial_state_shape)
-        if self.implementation == "cudnn" or (
-            self.implementation == "auto" and tf.config.list_physical_devices("GPU")
-        ):
+        if self._runs_cudnn():
             self._keras_lstm()
 
     def _keras_lstm(self):

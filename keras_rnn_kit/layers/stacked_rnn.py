@@ -45,10 +45,13 @@ class StackedRNN(keras.layers.Layer):
         return_state: bool, also return the final states of every layer.
         residual: bool, add input-to-output skip connections (see above).
         dropout_between: float in [0, 1), dropout rate between layers.
-        go_backwards: bool, process the sequence from its end to its start. As
-            with `keras.layers.RNN`, a returned sequence is in processing order
-            (reversed time); with a mask, the reversed sequence starts at the last
-            real step.
+        go_backwards: bool, process the sequence from its end to its start:
+            every layer runs with `go_backwards` (reading the previous layer's
+            outputs in time order), so with a mask it starts at the last real
+            step and the mask it gets stays as given (right-padded masks are what
+            cuDNN accepts). As with `keras.layers.RNN`, a returned sequence is in
+            processing order (reversed time); its output mask is reversed to
+            match.
         seed: int, seed of the between-layer dropout.
         **kwargs: base `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
@@ -124,7 +127,13 @@ class StackedRNN(keras.layers.Layer):
                         "stacked cells equal units or set `residual=False`."
                     )
         self.rnn_layers = [
-            RNN(cell, return_sequences=True, return_state=True, name=f"rnn_{i}")
+            RNN(
+                cell,
+                return_sequences=True,
+                return_state=True,
+                go_backwards=self.go_backwards,
+                name=f"rnn_{i}",
+            )
             for i, cell in enumerate(cells)
         ]
         self.dropout_layers = [
@@ -156,11 +165,10 @@ class StackedRNN(keras.layers.Layer):
         if mask is not None:
             mask = ops.cast(mask, "bool")
         x = inputs
-        if self.go_backwards:
-            x = ops.flip(x, axis=1)
-            mask = None if mask is None else ops.flip(mask, axis=1)
         final_states = []
         for index, layer in enumerate(self.rnn_layers):
+            # `x` is in time order; with `go_backwards` the layer reverses it (and
+            # its mask) itself and returns `sequence` in processing order.
             outputs = layer(
                 x, initial_state=states[index], mask=mask, training=training
             )
@@ -169,19 +177,30 @@ class StackedRNN(keras.layers.Layer):
             if (index > 0 and self.residual) or (
                 index == 0 and self._input_residual(inputs.shape[-1])
             ):
-                sequence = sequence + ops.cast(x, sequence.dtype)
+                skip = self._processing_order(x)
+                sequence = sequence + ops.cast(skip, sequence.dtype)
             if index < len(self.dropout_layers):
                 sequence = self.dropout_layers[index](sequence, training=training)
-            x = sequence
+                x = self._processing_order(sequence)
+        # The output, like the top layer's `sequence`, is in processing order.
+        if mask is not None:
+            mask = self._processing_order(mask)
         if not self.return_sequences:
-            output = self._last_output(x, mask)
+            output = self._last_output(sequence, mask)
         elif mask is None:
-            output = x
+            output = sequence
         else:
-            output = ops.where(mask[:, :, None], x, ops.zeros_like(x))
+            output = ops.where(mask[:, :, None], sequence, ops.zeros_like(sequence))
         if self.return_state:
             return [output, *final_states]
         return output
+
+    def _processing_order(self, sequence):
+        """`sequence` (or a mask) reversed in time with `go_backwards`.
+
+        Maps time order to processing order and back (it is its own inverse).
+        """
+        return ops.flip(sequence, axis=1) if self.go_backwards else sequence
 
     def _last_output(self, sequence, mask):
         """The top layer's output at the last real step, `(batch, units)`.
@@ -230,7 +249,7 @@ class StackedRNN(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None):
         output_mask = None
         if mask is not None and self.return_sequences:
-            output_mask = ops.flip(mask, axis=1) if self.go_backwards else mask
+            output_mask = self._processing_order(mask)
         if self.return_state:
             return [output_mask] + [None] * sum(self.state_counts)
         return output_mask

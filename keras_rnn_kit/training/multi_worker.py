@@ -31,8 +31,9 @@ import keras
 import tensorflow as tf
 
 from keras_rnn_kit.training.strategy import in_multi_worker_mode
+from keras_rnn_kit.utils import keras_compat
 
-_PATCHED = ("_maybe_symbolic_build", "train_step", "test_step")
+_PATCHED = (keras_compat.SYMBOLIC_BUILD_HOOK, "train_step", "test_step")
 
 
 def _first_local_replica(strategy, structure):
@@ -47,11 +48,12 @@ def _first_local_replica(strategy, structure):
 def build_from_first_replica(model, iterator=None, data_batch=None):
     """Builds `model` from the first local replica's batch (see the module docstring).
 
-    A drop-in for Keras's `Model._maybe_symbolic_build`, which MEAN-reduces the
-    first distributed batch across replicas only to read its shapes: that fails
-    under `MultiWorkerMirroredStrategy` (nested structures) and, under any
-    multi-replica strategy, on bool inputs such as `padding_mask` (no bool `AddN`
-    kernel). The first replica's batch has the same shapes and dtypes.
+    A drop-in for Keras's build hook (`keras_compat.SYMBOLIC_BUILD_HOOK`), which
+    MEAN-reduces the first distributed batch across replicas only to read its
+    shapes: that fails under `MultiWorkerMirroredStrategy` (nested structures)
+    and, under any multi-replica strategy, on bool inputs such as `padding_mask`
+    (no bool `AddN` kernel). The first replica's batch has the same shapes and
+    dtypes.
     """
     strategy = model.distribute_strategy
     if iterator is not None:
@@ -59,21 +61,26 @@ def build_from_first_replica(model, iterator=None, data_batch=None):
             data_batch = _first_local_replica(strategy, next(batches))
             break
     with strategy.scope():
-        model._symbolic_build(data_batch=data_batch)
+        keras_compat.symbolic_build(model, data_batch)
 
 
 class FirstReplicaBuild:
     """Mixin for `keras.Model` subclasses with bool or nested inputs.
 
-    Makes `fit` build the model from the first replica's batch
-    (`build_from_first_replica`), so the model trains under `MirroredStrategy`
-    (and any multi-replica strategy) even when its inputs include a bool
-    `padding_mask`. List it before `keras.Model`:
+    Under a multi-replica strategy (the model's `distribute_strategy` has
+    `num_replicas_in_sync > 1`), makes `fit` build the model from the first
+    replica's batch (`build_from_first_replica`), so the model trains under
+    `MirroredStrategy` even when its inputs include a bool `padding_mask`. Under
+    any other strategy Keras's own build hook runs. List it before `keras.Model`:
     `class Translator(FirstReplicaBuild, keras.Model)`.
     """
 
+    # Overrides Keras's private build hook (keras_compat.SYMBOLIC_BUILD_HOOK).
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        build_from_first_replica(self, iterator, data_batch)
+        if self.distribute_strategy.num_replicas_in_sync > 1:
+            build_from_first_replica(self, iterator, data_batch)
+        else:
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
 
 def _with_replica_axis(step):
@@ -109,7 +116,11 @@ def multi_worker_fit(model: keras.Model):
         yield model
         return
     train_step, test_step = model.train_step, model.test_step
-    model._maybe_symbolic_build = types.MethodType(build_from_first_replica, model)
+    setattr(
+        model,
+        keras_compat.SYMBOLIC_BUILD_HOOK,
+        types.MethodType(build_from_first_replica, model),
+    )
     model.train_step = types.MethodType(_with_replica_axis(train_step), model)
     model.test_step = types.MethodType(_with_replica_axis(test_step), model)
     model.train_function = model.test_function = None

@@ -8,6 +8,7 @@ from keras_rnn_kit.training.atomic_files import atomic_write
 from keras_rnn_kit.training.atomic_files import atomic_write_json
 from keras_rnn_kit.training.atomic_files import read_json
 from keras_rnn_kit.training.atomic_files import remove_stale
+from keras_rnn_kit.utils import keras_compat
 
 STATE_FILE = "state.json"
 
@@ -74,7 +75,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
         self.model.load_weights(os.path.join(self.backup_dir, state["weights"]))
-        self.model._initial_epoch = int(state["epoch"])
+        keras_compat.set_initial_epoch(self.model, int(state["epoch"]))
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1

@@ -52,8 +52,9 @@ class TruncatedBPTT(keras.Model):
     targets, takes the gradient (which stops at the window's first step) and either
     applies it (`update="window"`) or adds it to a running sum applied after the last
     window (`update="accumulate"`, the sum of the window losses weighted by their
-    length over `T`, i.e. the per-step mean loss). The reported `loss` is that mean,
-    the compiled metrics see every window.
+    length over `T`, i.e. the per-step mean loss). The reported `loss` is that mean
+    (under a strategy, over the global batch, as on one device), the compiled metrics
+    see every window.
 
     Args:
         recurrent: a `keras.layers.RNN` (e.g. of a kit cell) built with
@@ -199,6 +200,10 @@ class TruncatedBPTT(keras.Model):
         num_windows = (time + self.window_size - 1) // self.window_size
         states = self._batch_initial_state(batch)
         grad_sums = [tf.zeros_like(v) for v in variables]
+        # `compute_loss` divides each replica's loss by the replicas, so that the
+        # optimizer's cross-replica sum of gradients is the global mean; the
+        # reported loss undoes that, as keras' own `train_step` does.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
 
         def window_step(index, states, loss_sum, grad_sums):
             start = index * self.window_size
@@ -226,7 +231,7 @@ class TruncatedBPTT(keras.Model):
                 self.optimizer.apply(grads, variables)
             else:
                 grad_sums = [s + g for s, g in zip(grad_sums, grads, strict=True)]
-            loss_sum += tf.cast(loss, "float32") * weight
+            loss_sum += tf.cast(loss, "float32") * (weight * replicas)
             return index + 1, next_states, loss_sum, grad_sums
 
         invariants = [

@@ -4,11 +4,14 @@ serialization, mixed precision and argument errors."""
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_rnn_kit import cells
+from keras_rnn_kit.layers import RNN
 from tests.cells.cell_fixtures import CELL_NAMES
 from tests.cells.cell_fixtures import build_rnn
 from tests.cells.cell_fixtures import randomize_weights
+from tests.cells.numpy_reference import run_sequence
 from tests.test_case import assert_config_round_trip
 from tests.test_case import assert_reloads_in_fresh_process
 
@@ -158,12 +161,100 @@ def test_mixed_precision_runs_close_to_float32(name, policy, rng):
         np.testing.assert_allclose(np.asarray(g, "float32"), w, atol=tolerance)
 
 
-def test_cell_state_accumulates_in_float32_under_mixed_precision():
-    # Adding 1e-3 to 8.0 is lost in float16 (spacing 2**-7 there) but kept in float32.
+@pytest.mark.parametrize("name", CELL_NAMES)
+def test_float64_cells_match_numpy_equations_to_1e_12(name, rng):
+    # The cell state is updated in float64 too (not rounded through float32).
+    layer = build_rnn(name, dtype="float64", return_sequences=True, return_state=True)
+    x = rng.normal(size=(4, 6, 3))
+    outputs, *states = layer(x)
+    want, want_states = run_sequence(
+        name, x, [w.numpy() for w in layer.weights], layer.cell.state_count
+    )
+    assert outputs.dtype == "float64" and states[-1].dtype == "float64"
+    np.testing.assert_allclose(outputs, want, rtol=0, atol=1e-12)
+    for got, expected in zip(states, want_states, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_cell_state_update_keeps_its_dtype():
+    # 1 + 1e-12 is 1 in float32; a float64 state keeps it.
+    cell = cells.OriginalLSTMCell(2, dtype="float64")
+    c_tm1, increment = ops.ones((1, 2), "float64"), ops.full((1, 2), 1e-12, "float64")
+    c = cell.update_cell_state(c_tm1, increment)
+    assert c.dtype == "float64"
+    np.testing.assert_array_equal(c, np.full((1, 2), 1.0 + 1e-12))
+    # Under a mixed policy a float32 state is not rounded to the float16 gates:
+    # 8 + 1e-3 is 8 in float16 (spacing 2**-7 there).
     cell = cells.OriginalLSTMCell(2, dtype="mixed_float16")
-    c_tm1 = keras.ops.convert_to_tensor(np.full((1, 2), 8.0), "float32")
-    c = cell.update_cell_state(c_tm1, keras.ops.full((1, 2), 1e-3, "float16"))
+    c = cell.update_cell_state(ops.full((1, 2), 8.0), ops.full((1, 2), 1e-3, "float16"))
+    assert c.dtype == "float32"
     np.testing.assert_allclose(c, np.full((1, 2), 8.001), rtol=1e-6)
+
+
+STEPS, C0, INCREMENT = 200, 8.0, 1e-3
+WRAPPERS = {
+    "keras.layers.RNN": lambda cell: keras.layers.RNN(cell, return_state=True),
+    "keras_rnn_kit.layers.RNN": lambda cell: RNN(cell, return_state=True),
+    "Bidirectional": lambda cell: keras.layers.Bidirectional(
+        keras.layers.RNN(cell, return_state=True)
+    ),
+}
+
+
+def _final_cell_states(wrapper, cell_dtype=None):
+    """Runs `STEPS` zero inputs through an `OriginalLSTMCell` from `c = C0`.
+
+    Zero kernels and a bias with `i = σ(0) = 0.5` and `g = tanh(b_g) = 2 *
+    INCREMENT` make every step add `INCREMENT` to `c`: in float32 `c` ends at
+    `C0 + STEPS * INCREMENT`.
+
+    Returns:
+        The final `c` of each direction, `(1, 2)` each.
+    """
+    cell = cells.OriginalLSTMCell(
+        2, kernel_initializer="zeros", recurrent_initializer="zeros", dtype=cell_dtype
+    )
+    layer = WRAPPERS[wrapper](cell)
+    layer.build((1, STEPS, 1))
+    for weight in layer.weights:
+        if weight.name == "bias":
+            weight.assign(np.repeat([0.0, np.arctanh(2 * INCREMENT), 0.0], 2))
+    directions = 2 if wrapper == "Bidirectional" else 1
+    initial_state = [np.zeros((1, 2)), np.full((1, 2), C0)] * directions
+    _, *states = layer(np.zeros((1, STEPS, 1)), initial_state=initial_state)
+    return states[1::2]
+
+
+def test_mixed_precision_rounds_the_cell_state_at_every_step():
+    # The README's caveat: keras.layers.RNN carries `c` in float16 between steps,
+    # where 8 + 1e-3 rounds back to 8 (spacing 2**-7), so all 200 increments are lost.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    (c,) = _final_cell_states("keras.layers.RNN")
+    assert c.dtype == "float16"
+    np.testing.assert_array_equal(c, np.full((1, 2), C0))
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_float32_cell_keeps_its_state_under_mixed_precision(wrapper):
+    # The README's remedy: a cell with dtype="float32" inside mixed layers carries
+    # `c` in float32; only the mixed layer's result is rounded to float16, once.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    for c in _final_cell_states(wrapper, cell_dtype="float32"):
+        assert c.dtype == "float16"
+        np.testing.assert_allclose(
+            np.asarray(c, "float32"),
+            np.full((1, 2), C0 + STEPS * INCREMENT),
+            atol=2**-8,
+        )
+
+
+@pytest.mark.parametrize("name", CELL_NAMES)
+def test_float32_cell_with_dropout_runs_in_a_mixed_layer(name, rng):
+    # keras.layers.RNN makes the dropout masks from its float16 inputs.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    cell = cells.get_cell(name, 3, dropout=0.5, recurrent_dropout=0.5, dtype="float32")
+    layer = keras.layers.RNN(cell)
+    assert layer(rng.normal(size=(2, 4, 3)), training=True).dtype == "float16"
 
 
 @pytest.mark.parametrize(

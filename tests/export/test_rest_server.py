@@ -1,7 +1,10 @@
 """The local TF Serving REST API: predict (row and columnar), b64, status, errors."""
 
 import base64
+import http.client
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +16,7 @@ import urllib.request
 import numpy as np
 import pytest
 
+from keras_rnn_kit.export.rest_http import serve_until_signalled
 from keras_rnn_kit.export.rest_server import make_server
 from tests.export.conftest import TEXTS
 from tests.test_case import REPO_ROOT
@@ -132,12 +136,67 @@ def test_status_and_metadata(server_url):
             "Invalid base64",
         ),
         ("/v2/elsewhere", {"instances": ["a"]}, None, 404, "Unknown path"),
+        ("/v1/models/nope", None, None, 404, "'nope'"),
+        ("/v1/models/nope/metadata", None, None, 404, "'nope'"),
+        ("/v1/models/classifier/versions/9", None, None, 404, "versions: [1, 2]"),
+        ("/v1/models/classifier/versions/x/metadata", None, None, 404, "'x'"),
+        ("/v1/models/classifier:predict", None, None, 405, "Unsupported GET"),
+        ("/v1/models/classifier:predict", None, "[" * 5000, 400, "nests"),
     ],
 )
 def test_bad_requests_get_json_errors(server_url, path, body, raw, code, message):
     status, reply = _request(server_url + path, body, raw)
     assert status == code
     assert message in reply["error"]
+
+
+def _start_predict(port, model="classifier"):
+    """Opens a predict request whose last body bytes are not sent yet."""
+    body = json.dumps({"instances": TEXTS.tolist()}).encode()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock.sendall(
+        f"POST /v1/models/{model}:predict HTTP/1.1\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[:5]
+    )
+    return sock, body[5:]
+
+
+def _finish_predict(sock, rest):
+    """Sends the rest of the body; returns the reply's status and JSON."""
+    sock.sendall(rest)
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response.status, json.loads(response.read())
+
+
+def test_sigint_finishes_in_flight_requests_then_closes(classifier_export):
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers need the main thread")
+    server = make_server(classifier_export, workers=2, timeout=TIMEOUT)
+    port = server.server_address[1]
+    previous = signal.getsignal(signal.SIGINT)
+    sock, rest = _start_predict(port)
+    replies = []
+
+    def client():
+        while signal.getsignal(signal.SIGINT) is previous:  # not yet serving
+            time.sleep(0.05)
+        time.sleep(0.3)  # the connection is accepted and its body half read
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.3)
+        replies.append(_finish_predict(sock, rest))  # in flight across the signal
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    with sock:
+        serve_until_signalled(server)
+        thread.join(timeout=TIMEOUT)
+    assert replies and replies[0][0] == 200
+    assert len(replies[0][1]["predictions"]) == len(TEXTS)
+    assert signal.getsignal(signal.SIGINT) is previous
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
 
 
 def _free_port():
@@ -147,11 +206,12 @@ def _free_port():
 
 
 @pytest.mark.slow
-def test_main_serves_until_stopped(classifier_export, text_classifier):
+def test_main_serves_until_sigterm_then_exits_0(classifier_export, text_classifier):
     port = _free_port()
     code = (
-        "from keras_rnn_kit.export.rest_server import main; "
-        f"main([{classifier_export!r}, '--port', '{port}', '--model-name', 'reviews'])"
+        "import sys; from keras_rnn_kit.export.rest_server import main; "
+        f"sys.exit(main([{classifier_export!r}, '--port', '{port}', "
+        "'--model-name', 'reviews']))"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", code],
@@ -178,6 +238,14 @@ def test_main_serves_until_stopped(classifier_export, text_classifier):
         np.testing.assert_allclose(
             reply["predictions"], text_classifier(TEXTS[:1]).numpy(), atol=1e-5
         )
+        sock, rest = _start_predict(port, "reviews")
+        with sock:
+            time.sleep(0.5)  # accepted, body half read
+            process.terminate()  # SIGTERM
+            time.sleep(0.5)
+            status, reply = _finish_predict(sock, rest)  # the in-flight request
+        assert status == 200
+        assert process.wait(timeout=TIMEOUT) == 0
     finally:
-        process.terminate()
+        process.kill()
         process.wait(timeout=TIMEOUT)

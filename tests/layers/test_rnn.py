@@ -1,10 +1,14 @@
+import os
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from keras_rnn_kit import cells
 from keras_rnn_kit.layers.rnn import RNN
+from keras_rnn_kit.layers.rnn import cudnn_takes_mask
 from tests.cells.cell_fixtures import randomize_weights
 from tests.test_case import assert_config_round_trip
 from tests.test_case import assert_reloads_in_fresh_process
@@ -23,12 +27,17 @@ def test_masked_input_falls_back_to_the_loop_and_matches_keras(rng):
         np.testing.assert_allclose(got, want, atol=1e-6)
 
 
-@pytest.mark.parametrize("implementation", ["fused", "compiled", "auto"])
-def test_dropout_in_training_uses_the_loop(implementation):
+@pytest.mark.parametrize(
+    "implementation, in_training",
+    [("fused", "loop"), ("compiled", "compiled"), ("auto", "compiled")],
+)
+def test_dropout_in_training_runs_the_compiled_kernel_not_blocklstm(
+    implementation, in_training
+):
     layer = RNN(cells.LSTMCell(4, dropout=0.5), implementation=implementation)
     x = keras.ops.ones((2, 5, 3))
     layer.build(x.shape)
-    assert layer.selected_kernel(x, None, True) == "loop"
+    assert layer.selected_kernel(x, None, True) == in_training
     assert layer.selected_kernel(x, None, False) == (
         "fused" if implementation == "fused" else "compiled"
     )
@@ -87,7 +96,10 @@ def test_auto_runs_the_compiled_kernel_on_cpu_when_it_applies(cell, kernel):
     layer.build(x.shape)
     assert layer.selected_kernel(x, None, True) == kernel
     assert layer.selected_kernel(x, None, False) == kernel
-    assert layer.selected_kernel(x, keras.ops.ones((2, 5), "bool"), False) == "loop"
+    assert layer.selected_kernel(x, keras.ops.ones((2, 5), "bool"), False) == kernel
+    assert layer.selected_kernel(keras.ops.ones((2, 5, 3), "float64"), None, False) == (
+        "loop"
+    )
     assert layer.selected_kernel(keras.ops.ones((2, 5, 3), "float16"), None, False) == (
         "loop"
     )
@@ -96,6 +108,9 @@ def test_auto_runs_the_compiled_kernel_on_cpu_when_it_applies(cell, kernel):
 def test_auto_runs_keras_lstm_kernel_on_a_gpu_machine(monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["GPU"])
     layer = RNN(cells.LSTMCell(3))
+    # Known at construction, before any trace: cuDNN ops have no XLA kernel.
+    assert layer.supports_jit is False
+    assert RNN(cells.OriginalLSTMCell(3)).supports_jit
     assert layer.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "cudnn"
     compiled = RNN(cells.LSTMCell(3), implementation="compiled")
     assert compiled.selected_kernel(keras.ops.ones((2, 5, 3)), None, True) == "compiled"
@@ -116,3 +131,62 @@ def test_supports_jit_unless_blocklstm_or_cudnn_may_run(implementation, supports
         supports_jit
     )
     assert RNN(cells.VanillaRNNCell(3), implementation=implementation).supports_jit
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1, 1, 1, 0], [1, 1, 1, 1]],  # right-padded: cuDNN
+        [[0, 1, 1, 1], [1, 1, 1, 1]],  # left-padded: the loop
+        [[1, 1, 0, 0], [0, 0, 0, 0]],  # an empty row: the loop
+    ],
+)
+def test_cudnn_kernel_runs_every_mask_the_structures_make(rows, rng):
+    # On a CPU Keras's kernel is its step loop, so this checks the run-time mask
+    # routing (and that no branch crashes), not cuDNN itself: see
+    # benchmarks/gpu_checks.py for the GPU run.
+    mask = np.array(rows, bool)
+    assert bool(cudnn_takes_mask(mask)) is (rows[0] == [1, 1, 1, 0])
+    ref = keras.layers.RNN(cells.LSTMCell(4), return_sequences=True)
+    kit = RNN(cells.LSTMCell(4), implementation="cudnn", return_sequences=True)
+    for layer in (ref, kit):
+        layer.build((None, 4, 3))
+    randomize_weights(ref)
+    kit.set_weights(ref.get_weights())
+    x = rng.normal(size=(2, 4, 3)).astype("float32")
+    assert kit.selected_kernel(tf.constant(x), mask) == "cudnn"
+    np.testing.assert_allclose(kit(x, mask=mask), ref(x, mask=mask), atol=1e-6)
+    traced = tf.function(lambda x, m: kit(x, mask=m))
+    np.testing.assert_allclose(traced(x, mask), ref(x, mask=mask), atol=1e-6)
+
+
+def _xla_functions(saved_model_dir):
+    """Names of the functions in a SavedModel's graph that XLA must compile."""
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    return [
+        function.signature.name
+        for meta_graph in proto.meta_graphs
+        for function in meta_graph.graph_def.library.function
+        if function.attr["_XlaMustCompile"].b
+    ]
+
+
+def test_keras_export_and_tf_saved_model_save_hold_no_xla_program(tmp_path):
+    inputs = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(50, 8, mask_zero=True)(inputs)
+    x = keras.layers.Bidirectional(RNN(cells.LSTMCell(8)))(x)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+    tokens = np.array([[3, 4, 5, 0], [1, 2, 0, 0]], "int32")
+    # Outside an export, the same model traces an XLA program.
+    graph = tf.function(model).get_concrete_function(tf.constant(tokens)).graph
+    assert any(
+        f.definition.attr["_XlaMustCompile"].b for f in graph._functions.values()
+    )
+    model.export(str(tmp_path / "keras_export"), verbose=False)
+    tf.saved_model.save(model, str(tmp_path / "tf_save"))
+    assert _xla_functions(tmp_path / "keras_export") == []
+    assert _xla_functions(tmp_path / "tf_save") == []
+    loaded = tf.saved_model.load(str(tmp_path / "keras_export"))
+    np.testing.assert_allclose(loaded.serve(tokens), model(tokens), atol=1e-6)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_rnn_kit.cells import get_cell
+from keras_rnn_kit.layers import RNN
 from keras_rnn_kit.layers import StackedRNN
 from tests.cells.cell_fixtures import randomize_weights
 from tests.layers.rnn_reference import cell_weights
@@ -90,9 +91,9 @@ def test_initial_state_matches_numpy(rng):
         stack(x, initial_state=init[:2])
 
 
-@pytest.mark.parametrize("residual", [False, True])
-@pytest.mark.parametrize("go_backwards", [False, True])
-def test_padded_garbage_matches_unpadded(rng, residual, go_backwards):
+def stack_and_last_only(residual, go_backwards):
+    """A sequence-and-states stack over 4 features, and a twin (same weights)
+    that returns only the last output."""
     stack = make_stack(
         input_dim=4,
         residual=residual,
@@ -105,6 +106,13 @@ def test_padded_garbage_matches_unpadded(rng, residual, go_backwards):
     )
     last_only.build((None, None, 4))
     last_only.set_weights(stack.get_weights())
+    return stack, last_only
+
+
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_padded_garbage_matches_unpadded(rng, residual, go_backwards):
+    stack, last_only = stack_and_last_only(residual, go_backwards)
     lengths = [6, 3, 1]
     rows = [rng.normal(size=(n, 4)) for n in lengths]
     x, mask = pad_with_garbage(rows, 6, rng)
@@ -121,6 +129,70 @@ def test_padded_garbage_matches_unpadded(rng, residual, go_backwards):
         np.testing.assert_allclose(last[i], want_seq[0, -1], atol=ATOL)
         for got, want in zip(outputs[1:], want_states, strict=True):
             np.testing.assert_allclose(got[i], want[0], atol=ATOL)
+
+
+def flipped_forward_stack(cells, x, mask, residual):
+    """`StackedRNN(go_backwards=True)` as first written: flip the input and the
+    mask, then run a forwards stack of `keras.layers.RNN` over the same cells.
+
+    Returns:
+        `(zero-padded sequence, last real output, flat states, output mask)`.
+    """
+    x, mask = np.flip(x, axis=1).copy(), np.flip(mask, axis=1).copy()
+    states = []
+    for cell in cells:
+        rnn = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+        sequence, *layer_states = rnn(x, mask=mask)
+        sequence = np.asarray(sequence)
+        if residual and sequence.shape[-1] == x.shape[-1]:
+            sequence = sequence + x
+        states += [np.asarray(s) for s in layer_states]
+        x = sequence
+    last = [
+        x[i, np.flatnonzero(m)[-1]] if m.any() else 0 * x[i, 0]
+        for i, m in enumerate(mask)
+    ]
+    return np.where(mask[..., None], x, 0.0), np.stack(last), states, mask
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_go_backwards_matches_flipped_input_and_mask(rng, residual):
+    # Each layer runs backwards itself, with the same results as flipping the
+    # input and mask. Rows: full, right-padded, one step, and empty (an
+    # all-padding segment).
+    stack, last_only = stack_and_last_only(residual, go_backwards=True)
+    rows = [rng.normal(size=(n, 4)) for n in (6, 4, 1, 0)]
+    x, mask = pad_with_garbage(rows, 6, rng)
+    want_seq, want_last, want_states, want_mask = flipped_forward_stack(
+        stack.cells, x, mask, residual
+    )
+    outputs = stack(x, mask=mask)
+    np.testing.assert_allclose(outputs[0], want_seq, atol=ATOL)
+    np.testing.assert_allclose(last_only(x, mask=mask), want_last, atol=ATOL)
+    assert len(outputs) == 1 + len(want_states)
+    for got, want in zip(outputs[1:], want_states, strict=True):
+        np.testing.assert_allclose(got, want, atol=ATOL)
+    np.testing.assert_array_equal(stack.compute_mask(x, mask)[0], want_mask)
+
+
+def test_go_backwards_passes_the_mask_unflipped(rng, monkeypatch):
+    # cuDNN accepts right-padded masks only: every layer must get the mask as
+    # given (and reverse it itself), never a flipped, left-padded one.
+    seen = []
+    inner_loop = RNN.inner_loop
+
+    def spy(self, sequences, initial_state, mask, training=False):
+        seen.append(np.asarray(mask))
+        return inner_loop(self, sequences, initial_state, mask, training=training)
+
+    monkeypatch.setattr(RNN, "inner_loop", spy)
+    stack = make_stack(go_backwards=True, residual=True, dropout_between=0.5)
+    x, mask = pad_with_garbage([rng.normal(size=(n, 3)) for n in (5, 2)], 5, rng)
+    stack(x, mask=mask, training=True)
+    assert [layer.go_backwards for layer in stack.rnn_layers] == [True] * 3
+    assert len(seen) == 3
+    for got in seen:
+        np.testing.assert_array_equal(got, mask)
 
 
 def test_mask_propagates_from_embedding():

@@ -1,5 +1,6 @@
 """Tests for keras_rnn_kit/metrics/retrieval.py (hand-computed values)."""
 
+import itertools
 import math
 
 import numpy as np
@@ -23,7 +24,7 @@ SCORES = np.array(
 GT = np.array([0, 3, 10])
 
 
-def test_ranks_and_all_metrics_by_hand():
+def test_ranks_and_all_metrics_by_hand_without_ties():
     assert ground_truth_ranks(SCORES, GT).tolist() == [1, 4, 11]
     result = retrieval_metrics(SCORES, GT)
     assert result["r@1"] == pytest.approx(1 / 3)
@@ -33,8 +34,83 @@ def test_ranks_and_all_metrics_by_hand():
     assert result["mrr"] == pytest.approx((1 + 1 / 4 + 1 / 11) / 3)
 
 
-def test_ties_count_in_favour_of_the_ground_truth():
-    assert ground_truth_ranks([[0.5, 0.5, 0.9]], [1]).tolist() == [2]
+def _keras_metrics():
+    return {
+        "r@1": RecallAtK(1),
+        "r@5": RecallAtK(5),
+        "r@10": RecallAtK(10),
+        "mrr": MeanReciprocalRank(),
+        "mean_rank": MeanRank(),
+    }
+
+
+def _brute_force(scores, gt, ks):
+    """Each metric averaged over every order of the tied candidates."""
+    totals = dict.fromkeys([*(f"r@{k}" for k in ks), "mean_rank", "mrr"], 0.0)
+    for row, truth in zip(scores, gt, strict=True):
+        others = np.delete(row, truth)
+        greater = int(np.sum(others > row[truth]))
+        tied = int(np.sum(others == row[truth]))
+        # The ground truth is equally likely at each place within its ties.
+        for rank in range(greater + 1, greater + tied + 2):
+            for k in ks:
+                totals[f"r@{k}"] += (rank <= k) / (tied + 1)
+            totals["mean_rank"] += rank / (tied + 1)
+            totals["mrr"] += 1 / rank / (tied + 1)
+    return {name: total / len(scores) for name, total in totals.items()}
+
+
+def test_ties_are_averaged():
+    # 0.9 beats the ground truth; one other candidate ties it: rank 2 or 3.
+    assert ground_truth_ranks([[0.5, 0.5, 0.9]], [1]).tolist() == [2.5]
+    result = retrieval_metrics([[0.5, 0.5, 0.9]], [1], ks=(1, 2))
+    assert result == pytest.approx(
+        {"r@1": 0.0, "r@2": 0.5, "mean_rank": 2.5, "mrr": (1 / 2 + 1 / 3) / 2}
+    )
+
+
+@pytest.mark.parametrize("num_candidates", [1, 4, 100])
+def test_constant_scores_are_chance_level(num_candidates):
+    scores = np.zeros((5, num_candidates))
+    gt = np.arange(5) % num_candidates
+    harmonic = sum(1 / r for r in range(1, num_candidates + 1))
+    chance = {
+        "r@1": 1 / num_candidates,
+        "r@5": min(5, num_candidates) / num_candidates,
+        "r@10": min(10, num_candidates) / num_candidates,
+        "mean_rank": (num_candidates + 1) / 2,
+        "mrr": harmonic / num_candidates,
+    }
+    assert retrieval_metrics(scores, gt) == pytest.approx(chance)
+    for name, metric in _keras_metrics().items():
+        metric.update_state(gt, scores.astype("float32"))
+        assert float(metric.result()) == pytest.approx(chance[name], rel=1e-5), name
+    # With one relevant candidate, NDCG is R@1.
+    relevance = np.eye(num_candidates)[gt]
+    assert ndcg(scores, relevance) == pytest.approx(1 / num_candidates)
+
+
+def test_numpy_and_keras_metrics_agree_on_many_ties(rng):
+    scores = rng.integers(0, 3, size=(40, 12)).astype("float32")
+    gt = rng.integers(0, 12, size=40)
+    expected = retrieval_metrics(scores, gt)
+    assert expected == pytest.approx(_brute_force(scores, gt, (1, 5, 10)))
+    for name, metric in _keras_metrics().items():
+        metric.update_state(gt[:15], scores[:15])
+        metric.update_state(gt[15:], scores[15:])
+        assert float(metric.result()) == pytest.approx(expected[name], rel=1e-5), name
+
+
+def test_ndcg_averages_over_tie_orders():
+    scores = np.array([[2.0, 1.0, 1.0, 1.0, 0.0]])
+    relevance = np.array([[0.0, 1.0, 0.5, 0.0, 0.25]])
+    values = []
+    for order in itertools.permutations([1, 2, 3]):
+        # Breaking the tie in `order` is what a tiny score offset does.
+        broken = scores.copy()
+        broken[0, list(order)] += [3e-3, 2e-3, 1e-3]
+        values.append(ndcg(broken, relevance))
+    assert ndcg(scores, relevance) == pytest.approx(np.mean(values))
 
 
 def test_ndcg_by_hand():
@@ -66,14 +142,7 @@ def test_keras_metrics_match_numpy_over_batches(rng):
     scores = rng.normal(size=(30, 100)).astype("float32")
     gt = rng.integers(0, 100, size=30)
     expected = retrieval_metrics(scores, gt)
-    metrics = {
-        "r@1": RecallAtK(1),
-        "r@5": RecallAtK(5),
-        "r@10": RecallAtK(10),
-        "mrr": MeanReciprocalRank(),
-        "mean_rank": MeanRank(),
-    }
-    for name, metric in metrics.items():
+    for name, metric in _keras_metrics().items():
         metric.update_state(gt[:10], scores[:10])
         metric.update_state(gt[10:], scores[10:])
         assert float(metric.result()) == pytest.approx(expected[name], rel=1e-5), name

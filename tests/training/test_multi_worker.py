@@ -7,7 +7,10 @@ import keras
 import numpy as np
 import pytest
 
+from keras_rnn_kit.training import multi_worker
+from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 from keras_rnn_kit.training.multi_worker import multi_worker_fit
+from keras_rnn_kit.utils import keras_compat
 from tests.training import processes
 from tests.training import tiny_run
 
@@ -28,6 +31,40 @@ def test_outside_multi_worker_mode_the_model_is_left_alone():
         model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
     assert model.train_step == train_step
     assert "_maybe_symbolic_build" not in model.__dict__
+
+
+def test_first_replica_build_defers_to_keras_on_one_replica(monkeypatch):
+    calls = []
+
+    class KerasHook(keras.Model):
+        """Records each call of Keras's own build hook, then runs it."""
+
+    def keras_hook(self, iterator=None, data_batch=None):
+        calls.append("keras")
+        hook = getattr(keras.Model, keras_compat.SYMBOLIC_BUILD_HOOK)
+        return hook(self, iterator=iterator, data_batch=data_batch)
+
+    setattr(KerasHook, keras_compat.SYMBOLIC_BUILD_HOOK, keras_hook)
+
+    class Tiny(FirstReplicaBuild, KerasHook):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    monkeypatch.setattr(
+        multi_worker,
+        "build_from_first_replica",
+        lambda *args, **kwargs: calls.append("first replica"),
+    )
+    model = Tiny()
+    model.compile("sgd", "mse")
+    assert model.distribute_strategy.num_replicas_in_sync == 1
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert calls == ["keras"]
+    assert model.built
 
 
 @pytest.mark.slow

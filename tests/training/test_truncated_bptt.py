@@ -12,6 +12,7 @@ from keras_rnn_kit.cells import VanillaRNNCell
 from keras_rnn_kit.training import TruncatedBPTT
 from keras_rnn_kit.training import stream_windows
 from tests.test_case import assert_config_round_trip
+from tests.test_case import run_python
 
 
 def make_model(cell=None, window_size=3, optimizer=None, **kwargs):
@@ -213,6 +214,57 @@ def test_accumulate_trains_under_a_distribution_strategy(rng):
         window_model = make_model(update="window")
     with pytest.raises(ValueError, match="update='accumulate'"):
         window_model.fit(x, y, batch_size=3, epochs=1, verbose=0)
+
+
+@pytest.mark.slow
+def test_two_replicas_report_the_one_device_loss_and_step(tmp_path):
+    # Keras divides each replica's loss by the replicas (the gradients are summed
+    # across them); the reported loss must be the global mean all the same.
+    out = tmp_path / "runs.npz"
+    run_python(
+        f"""
+        import keras
+        import numpy as np
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from tests.training.test_truncated_bptt import make_model, sequences
+        x, y = sequences(np.random.default_rng(0), batch=4)
+        runs = {{}}
+        for name in ("mirrored", "one_device"):
+            strategy = (tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+                        if name == "mirrored" else tf.distribute.get_strategy())
+            keras.utils.set_random_seed(7)
+            with strategy.scope():
+                model = make_model(window_size=4, update="accumulate",
+                                   optimizer=keras.optimizers.SGD(0.5))
+                model(x)
+            runs[name + "_initial"] = np.asarray(model.trainable_weights[0])
+            runs[name + "_replicas"] = strategy.num_replicas_in_sync
+            history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+            runs[name + "_loss"] = history.history["loss"][0]
+            for i, w in enumerate(model.trainable_weights):
+                runs[f"{{name}}_w{{i}}"] = np.asarray(w)
+        np.savez({str(out)!r}, **runs)
+        """,
+        timeout=120,
+    )
+    runs = np.load(out)
+    assert runs["mirrored_replicas"] == 2 and runs["one_device_replicas"] == 1
+    np.testing.assert_allclose(
+        runs["mirrored_loss"], runs["one_device_loss"], rtol=1e-5
+    )
+    # Same start, a step that moves the weights, the same weights after it.
+    np.testing.assert_array_equal(runs["mirrored_initial"], runs["one_device_initial"])
+    assert not np.allclose(runs["one_device_initial"], runs["one_device_w0"])
+    names = [k.removeprefix("one_device_") for k in runs.files]
+    names = [name for name in names if name.startswith("w")]
+    assert len(names) == 5  # kernel, recurrent_kernel, bias; Dense kernel, bias
+    for name in names:
+        np.testing.assert_allclose(
+            runs[f"mirrored_{name}"], runs[f"one_device_{name}"], atol=1e-6
+        )
 
 
 def test_config_round_trip_and_reload(rng, tmp_path):

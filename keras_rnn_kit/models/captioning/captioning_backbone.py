@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_rnn_kit.cells import CELLS
 from keras_rnn_kit.cells import get_cell
+from keras_rnn_kit.layers import RNN
 from keras_rnn_kit.layers import BahdanauAttention
 from keras_rnn_kit.layers import LuongAttention
 from keras_rnn_kit.models.image_encoder import ImageEncoder
@@ -101,9 +102,7 @@ class CaptioningBackbone(keras.Model):
             sum(state_sizes), activation="tanh", name="state_bridge"
         )
         if attention is None:
-            decoder = keras.layers.RNN(
-                decoder_cell, return_sequences=True, name="decoder"
-            )
+            decoder = RNN(decoder_cell, return_sequences=True, name="decoder")
         else:
             scorer = (
                 BahdanauAttention(units, name="attention")

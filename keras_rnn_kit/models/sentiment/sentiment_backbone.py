@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_rnn_kit.cells import CELLS
 from keras_rnn_kit.cells import get_cell
+from keras_rnn_kit.layers import RNN
 from keras_rnn_kit.layers import AttentionPooling
 from keras_rnn_kit.layers import BidirectionalRNN
 from keras_rnn_kit.layers import HierarchicalRNN
@@ -190,13 +191,16 @@ def _encoders(cell, units, structure, num_layers, pooling, dropout, attention_un
     """The recurrent layers of a structure, bottom first."""
     sequences = pooling != "last"
     if structure == "single":
-        return [keras.layers.RNN(get_cell(cell, units), return_sequences=sequences,
-                                 name="rnn")]
+        return [RNN(get_cell(cell, units), return_sequences=sequences, name="rnn")]
     if structure == "stacked":
         cells = [get_cell(cell, units) for _ in range(num_layers)]
         return [
-            StackedRNN(cells, return_sequences=sequences, dropout_between=dropout,
-                       name="stacked_rnn")
+            StackedRNN(
+                cells,
+                return_sequences=sequences,
+                dropout_between=dropout,
+                name="stacked_rnn",
+            )
         ]
     if structure == "bidirectional":
         layers = []

@@ -4,6 +4,7 @@ import keras
 
 from keras_rnn_kit.cells import CELLS
 from keras_rnn_kit.cells import get_cell
+from keras_rnn_kit.layers import RNN
 from keras_rnn_kit.layers import HierarchicalRNN
 from keras_rnn_kit.models.image_encoder import ImageEncoder
 from keras_rnn_kit.models.visual_dialog.candidate_encoder import CandidateEncoder
@@ -99,16 +100,14 @@ class VisualDialogBackbone(keras.Model):
         embedding = keras.layers.Embedding(
             vocabulary_size, embedding_dim, name="token_embedding"
         )
-        question_rnn = keras.layers.RNN(get_cell(cell, units), name="question_rnn")
+        question_rnn = RNN(get_cell(cell, units), name="question_rnn")
         if encoder == "hre":
             history_rnn = HierarchicalRNN(
                 get_cell(cell, units), get_cell(cell, units), name="history_rnn"
             )
         else:
-            history_rnn = keras.layers.RNN(get_cell(cell, units), name="history_rnn")
-        answer_rnn = CandidateEncoder(
-            keras.layers.RNN(get_cell(cell, units)), name="answer_rnn"
-        )
+            history_rnn = RNN(get_cell(cell, units), name="history_rnn")
+        answer_rnn = CandidateEncoder(RNN(get_cell(cell, units)), name="answer_rnn")
         image_projection = keras.layers.Dense(
             units, activation="tanh", name="image_projection"
         )
