@@ -3,33 +3,54 @@
 Every vision application in the kit goes through `load_image` and `check_images`,
 so a truncated PNG or a grayscale batch fails with a message that names the
 argument, instead of a shape error inside a convolution.
+
+Decoding is bounded: `load_image` (Pillow) and `decode_image_bytes` (the serving
+graphs) read the image size from the header first and refuse images of more than
+`MAX_IMAGE_PIXELS` pixels, so a small file that claims a huge image (a
+decompression bomb) costs neither seconds nor gigabytes.
 """
 
 import io
 import os
+import warnings
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 from PIL import UnidentifiedImageError
 
+from keras_rnn_kit.utils.validation import check_positive_int
 
-def load_image(source, size: int | tuple[int, int] | None = None) -> np.ndarray:
+MAX_IMAGE_PIXELS = 4096 * 4096
+"""Default limit on `width * height` of one decoded image (16.7 megapixels)."""
+
+
+def load_image(
+    source,
+    size: int | tuple[int, int] | None = None,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+) -> np.ndarray:
     """Decodes one image to an RGB `uint8` array, optionally resized.
+
+    The size is read from the header before any pixel is decoded. Pillow's own
+    limit (`PIL.Image.MAX_IMAGE_PIXELS`) applies too, as an error rather than a
+    warning.
 
     Args:
         source: a file path (`str` / `os.PathLike`) or the encoded bytes (PNG, JPEG,
             anything Pillow reads).
         size: `None` (keep the size), an int (square side) or `(height, width)`.
             Resizing uses bilinear interpolation.
+        max_pixels: int > 0, the most `width * height` pixels to decode.
 
     Returns:
         `(height, width, 3)` `uint8` array. Grayscale and RGBA images are converted
         to RGB (alpha is dropped).
 
     Raises:
-        ValueError: `source` is not a decodable image; the message says which file
-            or how many bytes were given.
+        ValueError: `source` is not a decodable image, or it has more than
+            `max_pixels` pixels; the message says which file or how many bytes
+            were given.
 
     Example:
 
@@ -39,7 +60,11 @@ def load_image(source, size: int | tuple[int, int] | None = None) -> np.ndarray:
     >>> Image.new("RGB", (8, 6), "red").save(buffer, format="PNG")
     >>> load_image(buffer.getvalue(), size=4).shape
     (4, 4, 3)
+    >>> load_image(buffer.getvalue(), max_pixels=40)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: `source` (... bytes) is 8x6 (width x height) = 48 pixels, more ...
     """
+    max_pixels = check_positive_int("max_pixels", max_pixels)
     if isinstance(source, bytes | bytearray):
         described = f"{len(source)} bytes"
         stream = io.BytesIO(source)
@@ -52,13 +77,27 @@ def load_image(source, size: int | tuple[int, int] | None = None) -> np.ndarray:
             f"{type(source).__name__}."
         )
     try:
-        with Image.open(stream) as image:
-            image.load()
-            image = image.convert("RGB")
-            if size is not None:
-                height, width = _size_pair(size)
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
-            return np.asarray(image, dtype=np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(stream) as image:
+                width, height = image.size  # From the header: nothing decoded yet.
+                if width * height > max_pixels:
+                    raise ValueError(
+                        f"`source` ({described}) is {width}x{height} (width x "
+                        f"height) = {width * height} pixels, more than "
+                        f"`max_pixels`={max_pixels}."
+                    )
+                image.load()
+                image = image.convert("RGB")
+                if size is not None:
+                    height, width = _size_pair(size)
+                    image = image.resize((width, height), Image.Resampling.BILINEAR)
+                return np.asarray(image, dtype=np.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValueError(
+            f"`source` ({described}) is too large to decode safely (limit "
+            f"`max_pixels`={max_pixels}; Pillow says: {error})"
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(
             f"`source` must be a readable image, but {described} could not be "
@@ -113,7 +152,8 @@ def check_images(images, image_size: int | tuple[int, int] | None = None):
         `(batch, height, width, 3)` `float32` numpy array.
 
     Raises:
-        ValueError: wrong rank, wrong channel count or out-of-range values.
+        ValueError: wrong rank, wrong channel count, or floating values that are
+            NaN, infinite or outside `[0, 1]` (e.g. 0-255 pixels as floats).
 
     Example:
 
@@ -138,11 +178,7 @@ def check_images(images, image_size: int | tuple[int, int] | None = None):
         images = images.astype(np.float32) / 255.0
     elif np.issubdtype(images.dtype, np.floating):
         images = images.astype(np.float32)
-        if images.size and (images.min() < 0.0 or images.max() > 1.0):
-            raise ValueError(
-                "`images` with a floating dtype must lie in [0, 1], got values in "
-                f"[{images.min():.3g}, {images.max():.3g}]."
-            )
+        _check_float_values(images)
     else:
         raise ValueError(
             f"`images` must be uint8 or floating point, got dtype {images.dtype}."
@@ -150,10 +186,29 @@ def check_images(images, image_size: int | tuple[int, int] | None = None):
     if image_size is not None:
         height, width = _size_pair(image_size)
         if images.shape[1:3] != (height, width):
-            import tensorflow as tf
-
             images = tf.image.resize(images, (height, width)).numpy()
     return images
+
+
+def _check_float_values(images: np.ndarray) -> None:
+    """Raises unless every value of a floating batch is finite and in `[0, 1]`."""
+    if not images.size:
+        return
+    finite = np.isfinite(images)
+    if not finite.all():
+        raise ValueError(
+            "`images` with a floating dtype must be finite and lie in [0, 1], got "
+            f"{np.size(finite) - np.count_nonzero(finite)} NaN or infinite values."
+        )
+    low, high = float(images.min()), float(images.max())
+    if low < 0.0 or high > 1.0:
+        hint = ""
+        if low >= 0.0 and high <= 255.0:
+            hint = " These look like 0-255 pixels: pass uint8, or divide by 255."
+        raise ValueError(
+            "`images` with a floating dtype must lie in [0, 1], got values in "
+            f"[{low:.3g}, {high:.3g}].{hint}"
+        )
 
 
 def preprocess_image_batch(images, image_size: int):
@@ -172,7 +227,9 @@ def preprocess_image_batch(images, image_size: int):
         `(batch, image_size, image_size, 3)` `tf.float32` tensor.
 
     Raises:
-        ValueError: wrong rank, channel count or dtype (static checks).
+        ValueError: wrong rank, channel count or dtype (static checks); run
+            eagerly (as `VQAModel.answer` and `ImageCaptioner.caption` do), also
+            floating values that are NaN, infinite or outside `[0, 1]`.
 
     Example:
 
@@ -180,8 +237,6 @@ def preprocess_image_batch(images, image_size: int):
     >>> preprocess_image_batch(np.zeros((2, 10, 10, 1), "uint8"), 8).shape
     TensorShape([2, 8, 8, 3])
     """
-    import tensorflow as tf
-
     images = tf.convert_to_tensor(images)
     if images.shape.rank != 4:
         raise ValueError(
@@ -200,6 +255,8 @@ def preprocess_image_batch(images, image_size: int):
         images = tf.cast(images, tf.float32) / 255.0
     elif images.dtype.is_floating:
         images = tf.cast(images, tf.float32)
+        if tf.executing_eagerly():
+            _check_float_values(images.numpy())
     else:
         raise ValueError(
             f"`images` must be uint8 or floating point, got dtype {images.dtype.name}."
@@ -210,8 +267,66 @@ def preprocess_image_batch(images, image_size: int):
     return images
 
 
-def decode_image_bytes(image_bytes, image_size):
-    """Encoded images (JPEG, PNG, GIF, BMP) -> float32 `(batch, size, size, 3)`.
+def _be32(header, offset):
+    """Big-endian uint32 at `offset` of a uint8 vector, as int64."""
+    digits = header[offset : offset + 4]
+    return tf.reduce_sum(digits * tf.constant([1 << 24, 1 << 16, 1 << 8, 1], tf.int64))
+
+
+def _abs_le32(header, offset):
+    """|little-endian int32| at `offset` of a uint8 vector, as int64."""
+    digits = header[offset : offset + 4]
+    value = tf.reduce_sum(digits * tf.constant([1, 1 << 8, 1 << 16, 1 << 24], tf.int64))
+    return tf.abs(tf.where(value >= 1 << 31, value - (1 << 32), value))
+
+
+def _assert_bounded(encoded, max_pixels):
+    """The assertion that one encoded image is a JPEG, PNG or BMP of at most
+    `max_pixels` pixels, with the size read from its header (nothing decoded)."""
+    # The first 26 bytes (zero-padded) hold the PNG IHDR and BMP sizes.
+    header = tf.cast(tf.io.decode_raw(encoded, tf.uint8, fixed_length=26), tf.int64)
+    is_jpeg = tf.io.is_jpeg(encoded)
+    is_png = tf.strings.substr(encoded, 0, 8) == b"\x89PNG\r\n\x1a\n"
+    is_bmp = tf.strings.substr(encoded, 0, 2) == b"BM"
+    # (height, width); a JPEG's come from its SOF marker.
+    jpeg_size = tf.cond(
+        is_jpeg,
+        lambda: tf.cast(tf.image.extract_jpeg_shape(encoded)[:2], tf.int64),
+        lambda: tf.zeros((2,), tf.int64),
+    )
+    height = tf.where(
+        is_jpeg,
+        jpeg_size[0],
+        tf.where(is_png, _be32(header, 20), _abs_le32(header, 22)),
+    )
+    width = tf.where(
+        is_jpeg,
+        jpeg_size[1],
+        tf.where(is_png, _be32(header, 16), _abs_le32(header, 18)),
+    )
+    known = tf.debugging.Assert(
+        is_jpeg | is_png | is_bmp,
+        [
+            "`image_bytes` must hold JPEG, PNG or BMP images: their headers give the "
+            "size before decoding. Other formats (GIF, WebP, JPEG XL, ...) are "
+            "refused, since their decoded size cannot be bounded up front."
+        ],
+    )
+    # A side over the limit refuses the image whatever `height * width` (which
+    # could overflow) gives.
+    small = (height <= max_pixels) & (width <= max_pixels)
+    small = small & (height * width <= max_pixels)
+    message = tf.strings.format(
+        "`image_bytes` holds a {}x{} (width x height) image, more than the limit "
+        "of {} pixels (`max_pixels`); refused before decoding.",
+        (width, height, max_pixels),
+    )
+    with tf.control_dependencies([known]):
+        return tf.debugging.Assert(small, [message])
+
+
+def decode_image_bytes(image_bytes, image_size, max_pixels: int = MAX_IMAGE_PIXELS):
+    """Encoded images (JPEG, PNG, BMP) -> float32 `(batch, size, size, 3)`.
 
     The in-graph twin of `load_image` followed by `preprocess_image_batch`: each
     image is decoded to RGB (grayscale repeated, alpha dropped), scaled to
@@ -220,22 +335,47 @@ def decode_image_bytes(image_bytes, image_size):
     Pillow's pixels exactly (TF's default fast IDCT is off by up to 14 levels).
     Core TF ops only, so it serves in stock TF Serving.
 
+    Decoding is bounded: the width and height are read from the header first
+    (`tf.image.extract_jpeg_shape`; the PNG IHDR; the BMP info header) and an
+    image of more than `max_pixels` pixels is refused before any pixel is
+    decoded. GIF, WebP and JPEG XL, which `tf.io.decode_image` would also take,
+    are refused: a GIF's frames can be far larger than its header says.
+
     Args:
         image_bytes: `(batch,)` `tf.string` tensor of encoded images.
         image_size: int > 0.
+        max_pixels: int > 0, the most `width * height` pixels per image.
 
     Returns:
         `(batch, image_size, image_size, 3)` `tf.float32` tensor.
+
+    Raises:
+        tf.errors.InvalidArgumentError: (when run) an image is not a JPEG, PNG
+            or BMP, is corrupt, or has more than `max_pixels` pixels; the message
+            gives its width x height and the limit.
+
+    Example:
+
+    >>> png = encode_png(np.zeros((6, 8, 3), "uint8"))
+    >>> decode_image_bytes(tf.constant([png]), 4).shape
+    TensorShape([1, 4, 4, 3])
+    >>> decode_image_bytes(tf.constant([png]), 4, max_pixels=40)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tensorflow.python.framework.errors_impl.InvalidArgumentError: ... 8x6 ...
     """
+    max_pixels = check_positive_int("max_pixels", max_pixels)
 
     def decode(encoded):
-        image = tf.cond(
-            tf.io.is_jpeg(encoded),
-            lambda: tf.io.decode_jpeg(
-                encoded, channels=3, dct_method="INTEGER_ACCURATE"
-            ),
-            lambda: tf.io.decode_image(encoded, channels=3, expand_animations=False),
-        )
+        with tf.control_dependencies([_assert_bounded(encoded, max_pixels)]):
+            image = tf.cond(
+                tf.io.is_jpeg(encoded),
+                lambda: tf.io.decode_jpeg(
+                    encoded, channels=3, dct_method="INTEGER_ACCURATE"
+                ),
+                lambda: tf.io.decode_image(
+                    encoded, channels=3, expand_animations=False
+                ),
+            )
         image = tf.cast(image, tf.float32) / 255.0  # (height, width, 3)
         return tf.image.resize(image, (image_size, image_size))
 

@@ -1,23 +1,38 @@
 """Word / CJK-character tokenization with core TF string ops and a Python twin.
 
-The TF path (`TextTokenizer.tokenize`) uses only `tf.strings.*` and RE2 regexes, so a
+The TF path (`TextTokenizer.tokenize`) uses only core ops (`tf.strings.*`, RE2
+regexes, `unicode_transcode`/`unicode_decode`/`unicode_encode`, `searchsorted`), so a
 SavedModel that contains it runs on stock TF Serving (no tensorflow-text kernels). The
 pure-Python path (`TextTokenizer.tokenize_python`) applies the same rules character by
-character and gives identical tokens; vocabulary building and the TFLite reference
-runner use it.
+character and gives identical tokens for every input; vocabulary building and the
+TFLite reference runner use it.
 
 The rules, in order:
-1. `lowercase`: Unicode lower-casing (`tf.strings.lower(..., encoding="utf-8")`,
-   `str.lower()`; both apply the full Unicode case mapping).
+0. Decoding: text is UTF-8; invalid bytes (lone continuation bytes, truncated
+   sequences, overlong forms, encoded surrogates, `\\xf5`-`\\xff`) become one U+FFFD
+   per maximal invalid subpart (`unicode_transcode(..., errors="replace")`,
+   `bytes.decode("utf-8", errors="replace")`; the two agree byte for byte). U+FFFD is
+   a symbol (`So`), so rule 2 turns it into a space. A Python `str` holding lone
+   surrogates is read as `str.encode("utf-8", "surrogatepass")`.
+1. `lowercase`: Python's `str.lower()` (full Unicode case mapping, including
+   `"İ"` -> `"i̇"` and the final-sigma rule). The graph rebuilds it from Python's
+   tables instead of calling ICU (`tf.strings.lower`), whose Unicode version is older
+   and which stops at a NUL byte.
 2. `strip_punctuation`: every Unicode punctuation (`P*`) or symbol (`S*`) character
    becomes a space, so `"good,bad"` gives `good`, `bad` and `"don't"` gives `don`, `t`.
-3. Whitespace (ASCII `\\t\\n\\v\\f\\r`, space and Unicode separators `Z*`, e.g. the
-   ideographic space U+3000) separates tokens.
+3. Whitespace (ASCII `\\t\\n\\v\\f\\r`, space, Unicode separators `Z*`, e.g. the
+   ideographic space U+3000) and NUL (`\\x00`) separate tokens. Other control
+   characters are ordinary characters.
 4. `mode="auto"`: each CJK character (Han, Hiragana, Katakana, Hangul) is its own
    token, everything else splits on whitespace; `"word"`: whitespace only; `"char"`:
    every non-whitespace character is a token.
+
+Character classes (punctuation, separators, cased letters) come from the running
+Python's `unicodedata` (Unicode 14.0 on Python 3.11) on both paths; a graph keeps the
+tables of the Python that traced it.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -50,13 +65,12 @@ CJK_RANGES = (
 )
 
 _CJK_CLASS_RE2 = "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in CJK_RANGES)
-_PUNCTUATION_RE2 = r"[\p{P}\p{S}]"
-_WHITESPACE_RE2 = r"[\t\n\v\f\r\p{Z}]+"
-_ASCII_WHITESPACE = frozenset("\t\n\v\f\r")
+_ASCII_SEPARATORS = frozenset("\x00\t\n\v\f\r")
+_SIGMA, _FINAL_SIGMA = "\u03a3", "\u03c2"
+# Rule 3 turns NUL into a space first, so the graph can then use it as a marker.
+_MARK, _MARK_RE2 = "\x00", r"\x00"
 _CJK_PAIR_PY = re.compile(
-    "([{0}]) (?=[{0}])".format(
-        "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES)
-    )
+    "([{0}]) (?=[{0}])".format("".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES))
 )
 
 
@@ -92,8 +106,95 @@ def join_tokens_tf(tokens: tf.Tensor) -> tf.Tensor:
     return text
 
 
+def _re2_class(codes: list[int]) -> str:
+    """The body of an RE2 character class matching the sorted code points `codes`."""
+    ranges = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges)
+
+
+@functools.cache
+def _unicode_tables() -> dict:
+    """The running Python's Unicode data, as the graph path needs it (built once).
+
+    Returns:
+        A dict of RE2 class bodies, `punctuation` (`P*`, `S*`), `separator` (rule 3),
+        `cased` (cased and not case-ignorable) and `ignorable` (case-ignorable), plus
+        `special` (`(char, lower)` pairs whose lower case is longer) and `lower_keys`
+        / `lower_values` (sorted int32 arrays of the one-to-one lower-case mappings).
+    """
+    punctuation, separator, cased, ignorable, special, keys, values = (
+        [] for _ in range(7)
+    )
+    for code in range(0x110000):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category in ("Cn", "Co", "Cs"):
+            continue
+        if category[0] in "PS":
+            punctuation.append(code)
+        if _is_python_separator(char):
+            separator.append(code)
+        # CPython's own final-sigma context test, probed: `_PyUnicode_IsCased` and
+        # `_PyUnicode_IsCaseIgnorable` are not exposed.
+        if (char + _SIGMA).lower()[-1] == _FINAL_SIGMA:
+            cased.append(code)
+        elif ("A" + char + _SIGMA).lower()[-1] == _FINAL_SIGMA:
+            ignorable.append(code)
+        lower = char.lower()
+        if len(lower) > 1:
+            special.append((char, lower))
+        elif lower != char:
+            keys.append(code)
+            values.append(ord(lower))
+    return {
+        "punctuation": _re2_class(punctuation),
+        "separator": _re2_class(separator),
+        "cased": _re2_class(cased),
+        "ignorable": _re2_class(ignorable),
+        "special": special,
+        "lower_keys": np.array(keys, np.int32),
+        "lower_values": np.array(values, np.int32),
+    }
+
+
+def _lower_tf(text: tf.Tensor) -> tf.Tensor:
+    """`str.lower()` of a NUL-free `tf.string` tensor, from Python's tables."""
+    tables = _unicode_tables()
+    cased = f"[{_MARK_RE2}{tables['cased']}]"
+    ignorable = f"[{tables['ignorable']}]*"
+    # 1. Mark every Σ after a cased character (case-ignorables skipped; a mark counts
+    # as cased), then unmark those before one. Two passes each: matches never overlap.
+    for _ in range(2):
+        text = tf.strings.regex_replace(
+            text, f"({cased}{ignorable}){_SIGMA}", r"\1" + _MARK
+        )
+    for _ in range(2):
+        text = tf.strings.regex_replace(
+            text, f"{_MARK_RE2}({ignorable}{cased})", rf"{_SIGMA}\1"
+        )
+    text = tf.strings.regex_replace(text, _MARK_RE2, _FINAL_SIGMA)
+    # 2. One-to-many mappings ("İ" -> "i̇").
+    for char, lower in tables["special"]:
+        text = tf.strings.regex_replace(text, re.escape(char), lower)
+    # 3. One-to-one mappings, looked up per code point in the sorted key table.
+    keys = tf.constant(tables["lower_keys"])
+    flat = tf.reshape(text, [-1])
+    codes = tf.strings.unicode_decode(flat, "UTF-8")
+    points = codes.flat_values
+    index = tf.minimum(tf.searchsorted(keys, points), len(tables["lower_keys"]) - 1)
+    found = tf.gather(keys, index) == points
+    points = tf.where(found, tf.gather(tables["lower_values"], index), points)
+    lowered = tf.strings.unicode_encode(codes.with_flat_values(points), "UTF-8")
+    return tf.reshape(lowered, tf.shape(text))
+
+
 def _is_python_separator(char: str) -> bool:
-    return char in _ASCII_WHITESPACE or unicodedata.category(char)[0] == "Z"
+    return char in _ASCII_SEPARATORS or unicodedata.category(char)[0] == "Z"
 
 
 def _is_python_punctuation(char: str) -> bool:
@@ -146,23 +247,32 @@ class TextTokenizer(keras.layers.Layer):
     def tokenize(self, strings):
         """Tokenizes a `tf.string` tensor `(batch,)` into a ragged `(batch, None)`."""
         strings = to_string_tensor("strings", strings)
-        text = strings
+        tables = _unicode_tables()
+        text = tf.strings.unicode_transcode(
+            strings, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
+        )
+        # Separators first: lower-casing neither makes nor takes them (nor do they
+        # count for the final sigma), and NUL must go before `_lower_tf`.
+        text = tf.strings.regex_replace(text, f"[{tables['separator']}]+", " ")
         if self.lowercase:
-            text = tf.strings.lower(text, encoding="utf-8")
+            text = _lower_tf(text)
         if self.strip_punctuation:
-            text = tf.strings.regex_replace(text, _PUNCTUATION_RE2, " ")
-        text = tf.strings.regex_replace(text, _WHITESPACE_RE2, " ")
+            text = tf.strings.regex_replace(text, f"[{tables['punctuation']}]", " ")
         if self.mode == "auto":
             text = tf.strings.regex_replace(text, f"([{_CJK_CLASS_RE2}])", r" \1 ")
         elif self.mode == "char":
             text = tf.strings.regex_replace(text, "([^ ])", r" \1 ")
         return tf.strings.split(text)
 
-    def tokenize_python(self, text: str) -> list[str]:
+    def tokenize_python(self, text: str | bytes) -> list[str]:
         """Pure-Python tokenization of one string, identical to `tokenize`."""
-        if not isinstance(text, str):
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        elif isinstance(text, str):
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        else:
             raise TypeError(
-                f"`text` must be a str, got {text!r} ({type(text).__name__})."
+                f"`text` must be a str or bytes, got {text!r} ({type(text).__name__})."
             )
         if self.lowercase:
             text = text.lower()
