@@ -137,13 +137,15 @@ class RNN(keras.layers.RNN):
             keras_lstm_kernel.keras_lstm_applies(self.cell)
         )
 
-    def selected_kernel(self, sequences, mask=None, training=False):
+    def selected_kernel(self, sequences, mask=None, training=False, initial_state=()):
         """Returns the kernel a call on these arguments runs.
 
         Args:
             sequences: the `(batch, time, features)` input tensor.
             mask: the call's mask, or None.
             training: the call's `training` flag.
+            initial_state: the call's initial states (what a forward-mode
+                accumulator may watch besides the inputs and the weights).
 
         Returns:
             `"compiled"`, `"cudnn"`, `"fused"` or `"loop"` (see the class
@@ -173,12 +175,12 @@ class RNN(keras.layers.RNN):
         # A forward-mode accumulator (`tf.autodiff.ForwardAccumulator`) cannot see
         # through the hand-written gradient: the step loop serves it.
         weights = [tf.convert_to_tensor(w) for w in cell.trainable_weights]
-        if keras_compat.forward_mode_watches([sequences, *weights]):
+        if keras_compat.forward_mode_watches([sequences, *initial_state, *weights]):
             return "loop"
         return "compiled"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        path = self.selected_kernel(sequences, mask, training)
+        path = self.selected_kernel(sequences, mask, training, initial_state)
         if path == "fused":
             return fused_lstm.fused_lstm(
                 self.cell,

@@ -68,3 +68,16 @@ def test_forward_mode_equals_the_step_loop(cell_class, rng):
         jvps.append(accumulator.jvp(y))
     assert jvps[1] is not None
     np.testing.assert_allclose(jvps[1], jvps[0], rtol=1e-5, atol=1e-5)
+
+
+def test_forward_mode_watching_only_the_initial_state_equals_the_step_loop(rng):
+    loop, kit = _pair(cells.LSTMCell, return_sequences=True)
+    x = tf.constant(rng.normal(size=(BATCH, TIME, INPUT_DIM)), tf.float32)
+    states = [tf.constant(rng.normal(size=(BATCH, UNITS)), tf.float32)] * 2
+    jvps = []
+    for layer in (loop, kit):
+        with tf.autodiff.ForwardAccumulator(states[0], tf.ones_like(states[0])) as acc:
+            y = layer(x, initial_state=states)
+        jvps.append(acc.jvp(y))
+    assert jvps[1] is not None and np.max(np.abs(jvps[0])) > 1e-3
+    np.testing.assert_allclose(jvps[1], jvps[0], rtol=1e-5, atol=1e-5)
