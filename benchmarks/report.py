@@ -2,10 +2,10 @@
 
 import os
 
-import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from keras_rnn_kit.diagnostics.fonts import plot_font_families
 
 
 def markdown_table(records) -> str:
@@ -57,7 +57,11 @@ def markdown_table(records) -> str:
 
 
 def write_report(records, folder) -> str:
-    """Writes `latest.md` and `latest.png` into `folder`; returns the table."""
+    """Writes `latest.md` and `latest.png` into `folder`; returns the table.
+
+    The chart draws on its own Agg canvas (no pyplot state, no backend switch);
+    labels may mix scripts (CJK glyphs come from `diagnostics.fonts`).
+    """
     table = markdown_table(records)
     with open(os.path.join(folder, "latest.md"), "w") as f:
         f.write(table + "\n")
@@ -65,15 +69,18 @@ def write_report(records, folder) -> str:
         f"{r['name'].split(' vs ')[0]}\n{r['phase']} {r['size']}" for r in records
     ]
     speedups = [r["speedup"] for r in records]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(records) + 1.5))
+    fig = Figure(figsize=(8, 0.35 * len(records) + 1.5))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     colors = ["tab:green" if s >= 1 else "tab:red" for s in speedups]
     ax.barh(range(len(records)), speedups, color=colors)
     ax.axvline(1.0, color="black", linewidth=1)
-    ax.set_yticks(range(len(records)), labels, fontsize=7)
+    ax.set_yticks(
+        range(len(records)), labels, fontsize=7, fontfamily=plot_font_families()
+    )
     ax.invert_yaxis()
     ax.set_xlabel("speedup over the Keras built-in (baseline time / kit time)")
     ax.set_title("keras-rnn-kit vs Keras built-ins")
     fig.tight_layout()
     fig.savefig(os.path.join(folder, "latest.png"), dpi=120)
-    plt.close(fig)
     return table

@@ -8,6 +8,7 @@ Serving does) and enforces the header, body and JSON nesting limits.
 `serve_until_signalled` serves until SIGTERM or SIGINT, then drains the pool.
 """
 
+import errno
 import json
 import logging
 import queue
@@ -102,7 +103,16 @@ class PooledHTTPServer(HTTPServer):
         self._connections = queue.Queue(max_queued)
         self._closed = threading.Event()
         self._threads = []
-        super().__init__(address, handler)
+        try:
+            super().__init__(address, handler)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise OSError(
+                error.errno,
+                f"port {address[1]} on {address[0]} is already in use (is another "
+                "server running?); stop it or pick another `port` (--port)",
+            ) from None
         self._threads = [
             threading.Thread(target=self._work, name=f"rest-worker-{i}", daemon=True)
             for i in range(workers)

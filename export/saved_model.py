@@ -23,7 +23,7 @@ _MODELS_CONFIG_TEMPLATE = """model_config_list {{
     name: "{name}"
     base_path: "{base_path}"
     model_platform: "tensorflow"
-    model_version_policy {{ all {{}} }}
+    model_version_policy {{ latest {{ num_versions: 1 }} }}
   }}
 }}
 """
@@ -111,7 +111,8 @@ def export_saved_model(
     layer's vocabulary is saved as `assets/<layer>.vocab.txt`. The export is
     written to a temporary folder, checked to use only core TensorFlow ops
     (`list_saved_model_ops`) and only then moved into place. `base_dir` also
-    gets `models.config` (for `tensorflow_model_server --model_config_file`) and
+    gets `models.config` (for `tensorflow_model_server --model_config_file`; it
+    serves the newest version only: `latest { num_versions: 1 }`) and
     `batching_parameters.txt` (with `pad_variable_length_inputs: true`).
 
     Args:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -16,6 +17,7 @@ from keras_rnn_kit.export import tflite_convert_worker
 from keras_rnn_kit.export.errors import ExportError
 from keras_rnn_kit.export.fused_lstm import fused_lstm_layers
 from keras_rnn_kit.export.ops import check_tflite_ops
+from keras_rnn_kit.export.ops import tflite_quantization
 from keras_rnn_kit.export.signatures import check_built
 from keras_rnn_kit.export.signatures import frozen
 from keras_rnn_kit.export.signatures import iter_layers
@@ -24,6 +26,8 @@ from keras_rnn_kit.export.signatures import step_loops
 from keras_rnn_kit.utils.validation import check_choice
 
 QUANTIZATIONS = (None, "dynamic", "float16", "int8")
+# The converter's default `min_elements_for_weights`: smaller weights stay float32.
+MIN_QUANTIZED_WEIGHT_ELEMENTS = 1024
 
 _HINTS = {
     "TensorListReserve": (
@@ -111,6 +115,22 @@ def _write_representative(signatures: dict, data, folder: str) -> str:
     path = os.path.join(folder, "representative.npz")
     np.savez(path, **arrays)
     return path
+
+
+def _warn_if_not_quantized(model, content: bytes, quantization) -> None:
+    """Warns when the converter left a model it was asked to quantize in float32
+    (it skips weight tensors under `MIN_QUANTIZED_WEIGHT_ELEMENTS` elements)."""
+    if quantization is None or tflite_quantization(content) is not None:
+        return
+    largest = max((int(np.prod(w.shape)) for w in model.weights), default=0)
+    warnings.warn(
+        f"quantization={quantization!r} changed nothing: the converter quantizes "
+        f"only weight tensors of at least {MIN_QUANTIZED_WEIGHT_ELEMENTS} elements "
+        f"and the largest in this model has {largest}, so the file holds the "
+        "float32 model. Export without quantization, or quantize a larger model.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _convert_in_child(model, args: list[str], quantization, timeout: float) -> bytes:
@@ -251,6 +271,7 @@ def export_tflite(
                 )
             except Exception as error:  # the converter's own error types vary
                 raise conversion_error(model, str(error), quantization) from error
+    _warn_if_not_quantized(model, content, quantization)
     ops = check_tflite_ops(content)
     if {"VAR_HANDLE", "READ_VARIABLE"} & set(ops):
         raise ExportError(

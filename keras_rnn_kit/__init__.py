@@ -5,8 +5,13 @@ files that use them reload with `keras.saving.load_model(path)` alone.
 """
 
 import os
+import sys
+
+from keras_rnn_kit import native_logs
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if native_logs.launched_as_cli(sys.argv):
+    native_logs.hide_native_logs()
 
 from keras_rnn_kit import cells  # noqa: E402
 from keras_rnn_kit import data  # noqa: E402

@@ -14,10 +14,12 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keras_rnn_kit.data.delimited_text import FORMATS
 from keras_rnn_kit.data.delimited_text import read_labelled_text
 from keras_rnn_kit.data.easy_vqa_dataset import easy_vqa_answers
 from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
 from keras_rnn_kit.data.generated_reviews import generate_reviews
+from keras_rnn_kit.data.image_io import check_images
 from keras_rnn_kit.data.image_io import load_image
 from keras_rnn_kit.data.number_translation import number_translation_splits
 from keras_rnn_kit.data.parallel_corpus import read_parallel_tsv
@@ -166,6 +168,14 @@ def evaluate_vqa(model, test):
     return {"accuracy": answer_accuracy(model, test)}
 
 
+def _load_images(model, paths):
+    """The image files `paths` as one float batch at the model's image size. Each
+    file may have its own size: it is scaled to [0, 1] and resized bilinearly with
+    `tf.image.resize`, as the exported serving graphs do."""
+    size = model.backbone.image_size
+    return np.concatenate([check_images(load_image(p)[None], size) for p in paths])
+
+
 def predict_vqa(model, inputs, options):
     question = options.get("question")
     if not question:
@@ -173,7 +183,7 @@ def predict_vqa(model, inputs, options):
             "`--question` is required for vqa: rnnkit predict vqa MODEL.keras "
             '--question "what color is the shape?" IMAGE.png'
         )
-    images = np.stack([load_image(path) for path in inputs])
+    images = _load_images(model, inputs)
     answers, scores = model.answer(images, [question] * len(inputs))
     return [
         f"{path}\t{answer}\t{score:.3f}"
@@ -182,6 +192,13 @@ def predict_vqa(model, inputs, options):
 
 
 # --- sentiment ----------------------------------------------------------------
+
+def _names_a_file(data):
+    """Whether `--data` is meant as a path rather than a tfds name (which has no
+    leading `/`, `.` or `~` and no file extension)."""
+    extension = os.path.splitext(data)[1].lower()
+    return data.startswith(("/", ".", "~")) or extension in (*FORMATS, ".txt")
+
 
 def load_sentiment(data, tiny, seed):
     if data is None:
@@ -205,6 +222,12 @@ def load_sentiment(data, tiny, seed):
         )
     if os.path.isdir(data):
         train, test = (load_review_folders(data, s) for s in ("train", "test"))
+    elif _names_a_file(data):
+        raise FileNotFoundError(
+            f"`--data` names a file or folder that does not exist: {data!r}. "
+            "Give an existing CSV/TSV/JSONL file, an aclImdb folder, or a "
+            "tensorflow-datasets name such as imdb_reviews."
+        )
     else:
         train, test = (
             load_tfds_text(data, s, text_keys="text", label_key="label")
@@ -293,7 +316,7 @@ def evaluate_captioning(model, test):
 
 
 def predict_captioning(model, inputs, options):
-    images = np.stack([load_image(path) for path in inputs])
+    images = _load_images(model, inputs)
     captions = model.caption(images, beam_width=options.get("beam_width", 1))
     return [
         f"{path}\t{caption}" for path, caption in zip(inputs, captions, strict=True)
@@ -360,7 +383,7 @@ def predict_visual_dialog(model, inputs, options):
     rounds = [r.strip() for r in options.get("history", "").split("|") if r.strip()]
     candidates = easy_vqa_answers()
     ranked, _ = model.rank_answers(
-        np.stack([load_image(path) for path in inputs]),
+        _load_images(model, inputs),
         [question] * len(inputs),
         [rounds or [""]] * len(inputs),
         [candidates] * len(inputs),

@@ -18,7 +18,7 @@ Example:
 import dataclasses
 import json
 import os
-import warnings
+import zipfile
 from collections.abc import Callable
 
 import keras
@@ -146,8 +146,14 @@ def train_application(
     seed: int = 0,
     verbose="auto",
     log: Callable = print,
+    peer_timeout_s: float | None = None,
 ) -> dict:
     """Trains one application and saves `out/<name>.keras` and `out/metrics.json`.
+
+    Rerunning the same call after a kill at any moment resumes the run: training
+    keeps its backup (`out/checkpoints/backup`) until both files are written
+    (each atomically), so a kill after the last epoch retrains nothing and only
+    evaluates and saves again.
 
     Args:
         name: an application name (`APPLICATIONS`).
@@ -161,6 +167,8 @@ def train_application(
         seed: seeds the data, the weights and the shuffling.
         verbose: `fit` verbosity.
         log: called with progress lines.
+        peer_timeout_s: multi-worker only: seconds to wait for the other
+            workers (see `training.get_strategy`).
 
     Returns:
         `{"model_path", "metrics_path", "metrics", "data"}`.
@@ -176,26 +184,34 @@ def train_application(
     task = app.load(data, tiny, seed)
     log(f"{name}: {task.description}")
     train_data = _train_examples(app, task, tiny)
+    checkpoint_dir = os.path.join(out, "checkpoints")
     model, history = training.train(
         lambda: app.build(task, tiny),
         train_data,
         strategy=strategy,
         epochs=epochs,
         global_batch_size=batch_size,
-        checkpoint_dir=os.path.join(out, "checkpoints"),
+        checkpoint_dir=checkpoint_dir,
         seed=seed,
         verbose=verbose,
+        delete_backup=False,
+        peer_timeout_s=peer_timeout_s,
     )
     log(f"{name}: evaluating on the held-out split")
     metrics = {k: float(v) for k, v in app.evaluate(model, task.test).items()}
     metrics["final_loss"] = float(history.history["loss"][-1])
     model_path = os.path.join(out, f"{name}.keras")
-    model.save(model_path)
+    training.atomic_write(model_path, model.save)
     metrics_path = os.path.join(out, "metrics.json")
-    with open(metrics_path, "w", encoding="utf-8") as f:
-        json.dump(
-            {"application": name, "data": task.description, **metrics}, f, indent=2
-        )
+
+    def write_metrics(path):
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(
+                {"application": name, "data": task.description, **metrics}, f, indent=2
+            )
+
+    training.atomic_write(metrics_path, write_metrics)
+    training.discard_backup(checkpoint_dir, model.distribute_strategy)
     return {
         "model_path": model_path,
         "metrics_path": metrics_path,
@@ -212,10 +228,13 @@ def load_task_model(path: str) -> keras.Model:
         )
     if not path.endswith(".keras"):
         raise ValueError(f"`model` must be a .keras file, got {path!r}.")
-    with warnings.catch_warnings():
-        # Tasks restore their own compile() defaults; inference needs none.
-        warnings.filterwarnings("ignore", message=r"`compile\(\)` was not called")
-        return keras.saving.load_model(path)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"`model` must be a complete .keras file (a zip archive); {path!r} "
+            f"({os.path.getsize(path)} bytes) is not one. It may be truncated or "
+            "still being written: copy it again, or retrain."
+        )
+    return keras.saving.load_model(path)
 
 
 def evaluate_application(

@@ -20,7 +20,9 @@ Example:
 """
 
 import argparse
+import errno
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -70,6 +72,7 @@ def _train_command(args):
         tiny=args.tiny,
         seed=args.seed,
         verbose=2,
+        peer_timeout_s=args.peer_timeout,
     )
     _print_metrics(result["metrics"])
     print(f"wrote {result['model_path']}")
@@ -110,14 +113,26 @@ def _export_command(args):
             "`--quantization` applies to --format tflite only, got "
             f"{args.quantization!r} with saved_model."
         )
+    if args.format == "tflite" and (args.version or args.model_name):
+        raise ValueError(
+            "`--version` and `--model-name` apply to --format saved_model only."
+        )
     model = load_task_model(args.model)
     stem = os.path.splitext(args.model)[0]
     if args.format == "saved_model":
-        path = export.export_saved_model(model, args.out or f"{stem}_saved_model")
+        path = export.export_saved_model(
+            model,
+            args.out or f"{stem}_saved_model",
+            version=args.version,
+            overwrite=args.overwrite,
+            model_name=args.model_name or os.path.basename(stem),
+        )
     else:
         representative = None
         if quantization == "int8":
-            representative = _spec_samples(_first_signature(model, "tflite"), 8)
+            representative = _spec_samples(
+                next(iter(_signatures(model, "tflite").values())), 8
+            )
         path = export.export_tflite(
             model,
             args.out or f"{stem}.tflite",
@@ -126,24 +141,41 @@ def _export_command(args):
             overwrite=args.overwrite,
         )
     if args.verify:
-        name, function = _first_signature(model, args.format, named=True)
-        report = export.verify_export(
-            model, path, _spec_samples(function, 2), signature=name
-        )
-        if not report["passed"]:
-            raise ValueError(
-                "the export differs from the Keras model by "
-                f"{report['max_abs_diff']:.3g} (tolerance "
-                f"{report['tolerance']:.3g}); it was kept at {path}."
-            )
+        _verify_or_remove(export, model, path, args.format)
     print(f"wrote {path}")
     return 0
+
+
+def _verify_or_remove(export, model, path, kind):
+    """Checks every signature of the export at `path` against `model`; a failed
+    check removes the export, so no server or app picks up an unverified one."""
+    try:
+        for name, function in _signatures(model, kind).items():
+            report = export.verify_export(
+                model, path, _spec_samples(function, 2), signature=name
+            )
+            if not report["passed"]:
+                raise ValueError(
+                    f"signature {name!r} of the export differs from the Keras model "
+                    f"by {report['max_abs_diff']:.3g} (tolerance "
+                    f"{report['tolerance']:.3g})"
+                )
+    except Exception as error:
+        remover = shutil.rmtree if os.path.isdir(path) else os.remove
+        remover(path)
+        raise ValueError(f"--verify failed, so {path} was removed: {error}") from error
 
 
 def _serve_command(args):
     from keras_rnn_kit import export
 
-    export.serve(args.model_dir, args.port, host=args.host)
+    limits = {"workers": args.workers, "timeout": args.timeout}
+    export.serve(
+        args.model_dir,
+        args.port,
+        host=args.host,
+        **{name: value for name, value in limits.items() if value is not None},
+    )
     print(f"stopped serving {args.model_dir}")
     return 0
 
@@ -212,6 +244,13 @@ def build_parser():
     sub.add_argument("--out", default="rnnkit_out", help="output folder")
     sub.add_argument("--tiny", action="store_true", help="seconds-long smoke run")
     sub.add_argument("--seed", type=int, default=0, help="data and weights seed")
+    sub.add_argument(
+        "--peer-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="multi_worker: wait this long for the other workers (default: "
+        "$RNNKIT_PEER_TIMEOUT_S, else 300)",
+    )
 
     sub = _add_command(
         commands,
@@ -267,7 +306,16 @@ def build_parser():
         "--out", help="default: MODEL_saved_model/ or MODEL.tflite next to MODEL"
     )
     sub.add_argument(
-        "--overwrite", action="store_true", help="replace an existing .tflite"
+        "--overwrite",
+        action="store_true",
+        help="replace an existing .tflite or SavedModel version",
+    )
+    sub.add_argument(
+        "--version", type=int, help="saved_model: version number (default: next)"
+    )
+    sub.add_argument(
+        "--model-name",
+        help="saved_model: the name clients use in URLs (default: MODEL's stem)",
     )
 
     sub = _add_command(
@@ -280,6 +328,10 @@ def build_parser():
     sub.add_argument("model_dir", help="base folder of numbered SavedModel versions")
     sub.add_argument("--port", type=int, default=8501, help="TCP port")
     sub.add_argument("--host", default="127.0.0.1", help="interface to bind")
+    sub.add_argument("--workers", type=int, help="requests served at once (32)")
+    sub.add_argument(
+        "--timeout", type=float, help="seconds a socket read or write may wait (5)"
+    )
 
     sub = _add_command(
         commands,
@@ -363,21 +415,21 @@ def _print_metrics(metrics):
         print(f"{name}: {value:.4f}")
 
 
-def _first_signature(model, kind, named=False):
-    """The `serving_default` signature the exporter writes, else its first one."""
+def _signatures(model, kind):
+    """`{name: tf.function}` as the exporter writes them, `serving_default` first."""
     from keras_rnn_kit.export.signatures import resolve_signatures
 
     functions = resolve_signatures(model, None, kind)
-    name = (
+    first = (
         "serving_default" if "serving_default" in functions else next(iter(functions))
     )
-    return (name, functions[name]) if named else functions[name]
+    return {first: functions[first], **functions}
 
 
 def _spec_samples(function, rows, steps=5, seed=0):
     """Inputs for a signature: `rows` examples, unknown axes of length `steps`;
     floats uniform in [0, 1), ints 1, masks True, `*image*` strings PNG bytes of
-    random 32x32 images, other strings a short sentence."""
+    random 32x32 images, other strings one word (it fits any text length)."""
     rng = np.random.default_rng(seed)
     samples = {}
     for spec in function.input_signature:
@@ -395,13 +447,15 @@ def _spec_samples(function, rows, steps=5, seed=0):
                 dtype=object,
             ).reshape(shape)
         else:
-            samples[spec.name] = np.full(shape, "the food was good", dtype=object)
+            samples[spec.name] = np.full(shape, "good", dtype=object)
     return samples
 
 
 def _hint(error, command):
     if isinstance(error, FileNotFoundError):
-        return "check the path: it must exist (and be a .keras file for a model)."
+        return "check the path: it must exist."
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        return "pass a free port with --port, or stop the server holding this one."
     if isinstance(error, OSError):
         return "check that the output path is writable and its folder exists."
     if isinstance(error, ImportError):

@@ -243,27 +243,28 @@ def _translation_exports(translator, out, log) -> dict:
 
 
 def _plot_training_curves(histories: dict, path: str) -> str:
-    import matplotlib
+    # The figure draws on its own Agg canvas: no pyplot state, no backend switch.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from keras_rnn_kit.diagnostics.fonts import plot_font_families
 
-    figure, axes = plt.subplots(1, len(histories), figsize=(5 * len(histories), 3.5))
-    for axis, (name, history) in zip(
-        np.atleast_1d(axes), histories.items(), strict=True
-    ):
+    families = plot_font_families()
+    figure = Figure(figsize=(5 * len(histories), 3.5))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(histories), squeeze=False)[0]
+    for axis, (name, history) in zip(axes, histories.items(), strict=True):
         epochs = np.arange(1, len(history["loss"]) + 1)
         axis.plot(epochs, history["loss"], marker="o", label="loss")
         for key in ("accuracy", "masked_token_accuracy"):
             if key in history:
                 axis.plot(epochs, history[key], marker="s", label=key)
-        axis.set_title(f"{name} training")
+        axis.set_title(f"{name} training", fontfamily=families)
         axis.set_xlabel("epoch")
-        axis.legend()
+        axis.legend(prop={"family": families})
         axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=90)
-    plt.close(figure)
     return path
 
 

@@ -1,28 +1,25 @@
-"""Tests for keras_rnn_kit.cli: in-process through `main` for the fast paths, in
-fresh processes for one `--tiny` train + predict per application.
+"""Tests for keras_rnn_kit.cli, in-process through `main`: arguments, errors and
+hints, `gradient-flow`, and `export` on a small model.
 
-`rnnkit demo` runs in tests/test_demo.py.
+Every subcommand on the models `rnnkit train` writes, for each application, runs
+in tests/test_cli_matrix.py; `rnnkit demo` in tests/test_demo.py.
 """
 
-import json
 import os
 import subprocess
 import sys
 
-import easy_vqa
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_rnn_kit.applications import load_task_model
 from keras_rnn_kit.cells import LSTMCell
 from keras_rnn_kit.cli import main
-from keras_rnn_kit.data import load_image
 from keras_rnn_kit.diagnostics import gradient_flow
 from keras_rnn_kit.export import TFLiteRunner
+from keras_rnn_kit.native_logs import NATIVE_LOG_LINE
 from tests.test_case import REPO_ROOT
-from tests.test_case import run_python
 
 
 def report_ratio(line):
@@ -91,19 +88,26 @@ def test_each_help_shows_an_example(command, capsys):
 
 
 @pytest.mark.slow
-def test_python_dash_m_help():
+def test_python_dash_m_help_shows_no_native_log_lines():
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
         [sys.executable, "-m", "keras_rnn_kit", "--help"],
         capture_output=True,
         text=True,
         timeout=240,
         cwd=REPO_ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env=environment,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("usage: rnnkit")
     for command in COMMANDS:
         assert command in result.stdout
+    native = [
+        line
+        for line in result.stderr.splitlines()
+        if NATIVE_LOG_LINE.match(line.encode())
+    ]
+    assert native == [], native
 
 
 def one_line_error(capsys, argv, status=1):
@@ -143,99 +147,6 @@ def test_saved_model_takes_no_quantization(tmp_path, capsys):
     argv = ["export", "m.keras", "--format", "saved_model", "--quantization", "int8"]
     lines = one_line_error(capsys, argv)
     assert "`--quantization` applies to --format tflite only" in lines[0]
-
-
-def cli_round_trip(tmp_path, application, predict_args):
-    """`rnnkit train APP --tiny` then `rnnkit predict APP MODEL ...` in one fresh
-    process; returns what each printed, the metrics file and the reloaded model."""
-    out = os.path.join(tmp_path, "out")
-    model_path = os.path.join(out, f"{application}.keras")
-    stdout = run_python(
-        f"""
-        import contextlib, io, json
-        from keras_rnn_kit.cli import main
-        train, predict = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(train):
-            assert main(["train", {application!r}, "--tiny", "--out", {out!r}]) == 0
-        with contextlib.redirect_stdout(predict):
-            argv = ["predict", {application!r}, {model_path!r}] + {predict_args!r}
-            assert main(argv) == 0
-        print(json.dumps([train.getvalue(), predict.getvalue()]))
-        """,
-        timeout=300,
-    )
-    train, predict = json.loads(stdout.splitlines()[-1])
-    assert train.splitlines()[-2:] == [
-        f"wrote {model_path}",
-        f"wrote {os.path.join(out, 'metrics.json')}",
-    ]
-    with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
-        metrics = json.load(f)
-    assert metrics["application"] == application and metrics["final_loss"] > 0
-    *lines, last = predict.splitlines()
-    assert last.startswith("predicted ") and model_path in last
-    return lines, metrics, load_task_model(model_path)
-
-
-@pytest.mark.slow
-def test_translation_train_then_predict(tmp_path):
-    sources = ["三百", "二十一"]
-    lines, metrics, model = cli_round_trip(
-        tmp_path, "translation", sources + ["--beam-width", "2"]
-    )
-    expected = model.translate(sources, beam_width=2)
-    assert lines == [f"{s}\t{t}" for s, t in zip(sources, expected, strict=True)]
-    assert 0.0 <= metrics["greedy_exact_match"] <= 1.0
-
-
-@pytest.mark.slow
-def test_sentiment_train_then_predict(tmp_path):
-    texts = ["The food was good.", "The staff was rude."]
-    lines, metrics, model = cli_round_trip(tmp_path, "sentiment", texts)
-    p = model.predict_text(texts)
-    assert lines == [
-        f"{label}\t{probabilities.max():.3f}\t{text}"
-        for text, label, probabilities in zip(
-            texts, p.labels, p.probabilities, strict=True
-        )
-    ]
-    assert set(p.labels) <= {"negative", "positive"}
-    assert 0.0 <= metrics["accuracy"] <= 1.0
-
-
-@pytest.mark.slow
-def test_vqa_train_then_predict(tmp_path):
-    image = easy_vqa.get_test_image_paths()[0]
-    question = "what shape is in the image?"
-    lines, metrics, model = cli_round_trip(
-        tmp_path, "vqa", ["--question", question, image]
-    )
-    answers, scores = model.answer(load_image(image)[None], [question])
-    assert lines == [f"{image}\t{answers[0]}\t{scores[0]:.3f}"]
-    assert answers[0] in easy_vqa.get_answers()
-    assert 0.0 <= metrics["accuracy"] <= 1.0
-
-
-@pytest.mark.slow
-def test_captioning_train_then_predict(tmp_path):
-    image = easy_vqa.get_test_image_paths()[0]
-    lines, metrics, model = cli_round_trip(tmp_path, "captioning", [image])
-    assert lines == [f"{image}\t{model.caption(load_image(image)[None])[0]}"]
-    assert 0.0 <= metrics["bleu_1"] <= 1.0
-
-
-@pytest.mark.slow
-def test_visual_dialog_train_then_predict(tmp_path):
-    image = easy_vqa.get_test_image_paths()[0]
-    question, history = "what color is the shape?", "what shape is it? circle"
-    argv = ["--question", question, "--history", history, image]
-    lines, metrics, model = cli_round_trip(tmp_path, "visual-dialog", argv)
-    candidates = easy_vqa.get_answers()
-    ranked, _ = model.rank_answers(
-        load_image(image)[None], [question], [[history]], [candidates]
-    )
-    assert lines == [f"{image}\t{ranked[0][0]}\t{', '.join(ranked[0][:3])}"]
-    assert 0.0 <= metrics["r@1"] <= metrics["r@5"] <= 1.0
 
 
 @pytest.fixture
@@ -297,6 +208,39 @@ def test_verify_samples_for_image_byte_signatures_are_decodable_pngs():
         return {"n": tf.shape(image_bytes)}
 
     samples = _spec_samples(serve, 2)
-    assert samples["question"].tolist() == ["the food was good"] * 2
+    assert samples["question"].tolist() == ["good"] * 2
     for encoded in samples["image_bytes"]:
         assert tf.io.decode_png(encoded).shape == (32, 32, 3)
+
+
+def test_serve_passes_its_limits_to_the_server(monkeypatch, capsys):
+    from keras_rnn_kit import export
+
+    calls = []
+    monkeypatch.setattr(export, "serve", lambda *a, **k: calls.append((a, k)))
+    assert main(["serve", "models/x", "--port", "9", "--workers", "4"]) == 0
+    assert main(["serve", "models/x", "--timeout", "2.5"]) == 0
+    assert calls == [
+        (("models/x", 9), {"host": "127.0.0.1", "workers": 4}),
+        (("models/x", 8501), {"host": "127.0.0.1", "timeout": 2.5}),
+    ]
+
+
+def test_saved_model_export_takes_a_name_a_version_and_overwrite(
+    small_model_path, capsys
+):
+    path, _ = small_model_path
+    base = path[: -len(".keras")] + "_saved_model"
+    argv = ["export", path, "--format", "saved_model", "--version", "7"]
+    assert main(argv + ["--model-name", "tagger"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {base}/7"
+    with open(os.path.join(base, "models.config")) as f:
+        assert 'name: "tagger"' in f.read()
+    lines = one_line_error(capsys, argv)
+    assert "already holds version 7" in lines[0]
+    assert main(argv + ["--overwrite"]) == 0
+    with open(os.path.join(base, "models.config")) as f:
+        assert 'name: "small"' in f.read(), "the default name is the model's stem"
+    tflite = ["export", path, "--format", "tflite", "--version", "2"]
+    lines = one_line_error(capsys, tflite)
+    assert "apply to --format saved_model only" in lines[0]

@@ -23,7 +23,6 @@ import json
 import os
 
 import keras
-import matplotlib
 import numpy as np
 
 from keras_rnn_kit.data import SceneGenerator
@@ -32,10 +31,8 @@ from keras_rnn_kit.metrics import cider_d
 from keras_rnn_kit.models.captioning import CaptioningBackbone
 from keras_rnn_kit.models.captioning import CaptioningPreprocessor
 from keras_rnn_kit.models.captioning import ImageCaptioner
+from keras_rnn_kit.models.captioning.captioning_training import save_attention_maps
 from keras_rnn_kit.training import train
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -63,25 +60,6 @@ def parse_args(argv=None):
         args.units, args.embedding_dim = 8, 8
     args.attention = None if args.attention == "none" else args.attention
     return args
-
-
-def plot_attention_maps(image, words, maps, path):
-    """The image, then one panel per word with its attention laid over it."""
-    shown = image.astype("float32") / 255.0
-    height, width = shown.shape[:2]
-    figure, axes = plt.subplots(1, len(words) + 1, figsize=(2 * len(words) + 2, 2.3),
-                                squeeze=False)
-    axes[0, 0].imshow(shown)
-    axes[0, 0].set_title("image", fontsize=9)
-    for axis, word, weights in zip(axes[0, 1:], words, maps, strict=True):
-        axis.imshow(shown)
-        axis.imshow(weights, cmap="jet", alpha=0.5, extent=(0, width, height, 0))
-        axis.set_title(word, fontsize=9)
-    for axis in axes[0]:
-        axis.axis("off")
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
 
 
 def main(argv=None):
@@ -143,8 +121,7 @@ def main(argv=None):
 
     outputs = ["metrics.json", "samples.json"]
     if args.attention is not None:
-        words, maps = captioner.attention_maps(test_images[:1])[0]
-        plot_attention_maps(test_images[0], words, maps,
+        save_attention_maps(captioner, test_images[0],
                             os.path.join(args.out, "attention.png"))
         outputs.append("attention.png")
     model_path = os.path.join(args.out, "captioner.keras")

@@ -30,19 +30,16 @@ import json
 import os
 
 import keras
-import matplotlib
 import numpy as np
 
 from keras_rnn_kit.data import SceneGenerator
 from keras_rnn_kit.data import scene_dialog_view
+from keras_rnn_kit.data.image_io import encode_png
 from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
 from keras_rnn_kit.models.visual_dialog import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
 from keras_rnn_kit.models.visual_dialog.visual_dialog_training import score_dialogs
 from keras_rnn_kit.training import train
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -153,7 +150,8 @@ def main(argv=None):
                 first, questions, histories, ranked, scores, strict=True)
         ],
     }
-    plt.imsave(os.path.join(args.out, "dialog_image.png"), test_scenes[0].image)
+    with open(os.path.join(args.out, "dialog_image.png"), "wb") as f:
+        f.write(encode_png(test_scenes[0].image))
     print(f"  caption: {dialog['caption']}")
     for turn in dialog["rounds"]:
         print(f"  Q: {turn['question']:<45} A: {turn['top_3'][0]:<8} "

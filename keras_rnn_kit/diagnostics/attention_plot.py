@@ -2,36 +2,11 @@
 
 import os
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-CJK_FONT_NAMES = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "Heiti SC",
-    "AR PL UMing CN",
-    "Droid Sans Fallback",
-)
-
-
-def find_cjk_font() -> str | None:
-    """Returns the name of an installed font that covers Chinese, or None."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    for name in CJK_FONT_NAMES:
-        if name in installed:
-            return name
-    return None
+from keras_rnn_kit.diagnostics.fonts import plot_font_families
 
 
 def _is_cjk(char: str) -> bool:
@@ -60,9 +35,11 @@ def plot_attention(source_tokens, target_tokens, weights, path, title=None):
     """Writes a heat map of attention weights to a PNG file.
 
     Rows are target (output) tokens, columns source tokens, colour the weight
-    (0–1). A CJK-capable font (see `CJK_FONT_NAMES`) is used when one is
-    installed; otherwise CJK characters in the labels are written as `U+XXXX`
-    code points instead of missing-glyph boxes.
+    (0–1). Labels may mix scripts: CJK glyphs come from the packaged Noto Sans
+    CJK (see `keras_rnn_kit.diagnostics.fonts`). Without any CJK font a
+    `CJKFontWarning` is issued and CJK characters are written as `U+XXXX` code
+    points instead of missing-glyph boxes. Only the figure's own Agg canvas is
+    used: no pyplot state, no backend switch.
 
     Args:
         source_tokens: list of str, the column labels.
@@ -97,31 +74,29 @@ def plot_attention(source_tokens, target_tokens, weights, path, title=None):
         )
     if not isinstance(path, str | os.PathLike) or not str(path).endswith(".png"):
         raise ValueError(f"`path` must be a file path ending in .png, got {path!r}.")
-    font = find_cjk_font()
-    if font is None:
+    families = plot_font_families()
+    if len(families) == 1:  # no CJK font
         source_tokens = [fallback_label(t) for t in source_tokens]
         target_tokens = [fallback_label(t) for t in target_tokens]
         title = None if title is None else fallback_label(title)
-    font_kwargs = {"fontfamily": font} if font else {}
     folder = os.path.dirname(os.fspath(path))
     if folder:
         os.makedirs(folder, exist_ok=True)
     width = 1.5 + 0.6 * max(1, len(source_tokens))
     height = 1.2 + 0.45 * max(1, len(target_tokens))
-    figure, axes = plt.subplots(figsize=(width, height))
-    try:
-        image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-        axes.set_xticks(range(len(source_tokens)))
-        axes.set_xticklabels(source_tokens, rotation=90, **font_kwargs)
-        axes.set_yticks(range(len(target_tokens)))
-        axes.set_yticklabels(target_tokens, **font_kwargs)
-        axes.set_xlabel("source")
-        axes.set_ylabel("target")
-        if title:
-            axes.set_title(title, **font_kwargs)
-        figure.colorbar(image, ax=axes)
-        figure.tight_layout()
-        figure.savefig(path, dpi=100)
-    finally:
-        plt.close(figure)
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(len(source_tokens)))
+    axes.set_xticklabels(source_tokens, rotation=90, fontfamily=families)
+    axes.set_yticks(range(len(target_tokens)))
+    axes.set_yticklabels(target_tokens, fontfamily=families)
+    axes.set_xlabel("source")
+    axes.set_ylabel("target")
+    if title:
+        axes.set_title(title, fontfamily=families)
+    figure.colorbar(image, ax=axes)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
     return path

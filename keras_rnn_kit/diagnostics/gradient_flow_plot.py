@@ -5,6 +5,7 @@ import os
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from keras_rnn_kit.diagnostics.fonts import plot_font_families
 from keras_rnn_kit.diagnostics.state_gradients import check_flows
 
 
@@ -13,7 +14,8 @@ def gradient_flow_figure(flows: dict, title: str = "Gradient flow through time")
 
     Args:
         flows: dict from a cell label to a 1-D array, entry `t - 1` being
-            `∥∂L/∂s_t∥` (see `gradient_flow`).
+            `∥∂L/∂s_t∥` (see `gradient_flow`). Labels and title may mix
+            scripts (CJK glyphs come from `diagnostics.fonts`).
         title: the figure title.
 
     Returns:
@@ -28,6 +30,7 @@ def gradient_flow_figure(flows: dict, title: str = "Gradient flow through time")
     'log'
     """
     flows = check_flows(flows)
+    families = plot_font_families()
     figure = Figure(figsize=(7, 4.5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots()
@@ -37,9 +40,9 @@ def gradient_flow_figure(flows: dict, title: str = "Gradient flow through time")
     axes.set_yscale("log")
     axes.set_xlabel("time step t")
     axes.set_ylabel("∥∂L/∂s_t∥ (batch mean)")
-    axes.set_title(title)
+    axes.set_title(title, fontfamily=families)
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend()
+    axes.legend(prop={"family": families})
     figure.tight_layout()
     return figure
 

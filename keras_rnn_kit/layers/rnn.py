@@ -21,6 +21,30 @@ def _gpu_available():
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def check_sequences_shape(shape):
+    """Raises `ValueError` unless `shape` is `(batch, time, ...)` with `time != 0`.
+
+    Example:
+
+    >>> check_sequences_shape((2, 0, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: `sequences` must have at least one time step, got shape (2, 0, 3). ...
+    """
+    shape = tuple(shape)
+    if len(shape) < 3:
+        raise ValueError(
+            "`sequences` must have rank 3 (batch, time, features), got rank "
+            f"{len(shape)} with shape {shape}. A single sequence needs a batch axis "
+            "(x[None]); a single step needs a time axis (x[:, None])."
+        )
+    if shape[1] == 0:
+        raise ValueError(
+            f"`sequences` must have at least one time step, got shape {shape}. "
+            "Drop empty sequences, or pad them to length 1 and mask the padding."
+        )
+
+
 def cudnn_takes_mask(mask):
     """Whether cuDNN can run a `(batch, time)` mask: every row right-padded
     (`[1, ..., 1, 0, ..., 0]`) with at least one real step.
@@ -179,6 +203,10 @@ class RNN(keras.layers.RNN):
             return "loop"
         return "compiled"
 
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        check_sequences_shape(sequences.shape)
+        return super().call(sequences, initial_state, mask, training)
+
     def inner_loop(self, sequences, initial_state, mask, training=False):
         path = self.selected_kernel(sequences, mask, training, initial_state)
         if path == "fused":
@@ -224,6 +252,7 @@ class RNN(keras.layers.RNN):
         )
 
     def build(self, sequences_shape, initial_state_shape=None):
+        check_sequences_shape(sequences_shape)
         super().build(sequences_shape, initial_state_shape)
         if self._runs_cudnn():
             self._keras_lstm()

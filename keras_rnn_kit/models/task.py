@@ -32,6 +32,15 @@ class Task(FirstReplicaBuild, keras.Model):
             else keras.saving.serialize_keras_object(preprocessor),
         }
 
+    def compile_from_config(self, config):
+        """Compiles a reloaded task with the optimizer, loss and metrics it was
+        saved with (Keras skips this for a subclass that overrides `compile`),
+        so `keras.saving.load_model` returns a task ready to `fit` or `evaluate`.
+        """
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)

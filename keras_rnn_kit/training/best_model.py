@@ -19,11 +19,20 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     `best.keras`, and the best value is kept in `best.json` so a resumed run only
     overwrites the model when it actually beats the one on disk.
 
+    A kill can land after an epoch's backup was written and before (or while) its
+    model was saved here; the resumed run restarts after that epoch and never sees
+    it again. So with `backup`, the resumed run first treats the restored epoch as
+    if it had just ended: when its logged `monitor` beats `best.json`, the restored
+    model (that epoch's weights) becomes `best.keras`.
+
     Args:
         directory: where `best.keras` and `best.json` go (created if missing).
         monitor: the epoch log to watch, e.g. `"val_loss"` or `"loss"`.
         mode: `"min"` or `"max"`.
         writer: whether this process writes (only the chief does in multi-worker).
+        backup: the run's `ResumableBackup`, or `None`. It must come before this
+            callback in the `fit` callbacks, so that it has restored the model
+            when this one reads `backup.restored_logs`.
 
     Example:
 
@@ -43,12 +52,14 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         monitor: str = "val_loss",
         mode: str = "min",
         writer: bool = True,
+        backup=None,
     ):
         super().__init__()
         self.directory = directory
         self.monitor = monitor
         self.mode = check_choice("mode", mode, ("min", "max"))
         self.writer = bool(writer)
+        self.backup = backup
         self.path = os.path.join(directory, "best.keras")
         self._record_path = os.path.join(directory, "best.json")
         self.best = math.inf if mode == "min" else -math.inf
@@ -64,6 +75,9 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             and os.path.exists(self.path)
         ):
             self.best = float(record["value"])
+        restored = self.backup.restored_logs if self.backup is not None else []
+        if restored and self.monitor in restored[-1]:
+            self.on_epoch_end(len(restored) - 1, restored[-1])
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)

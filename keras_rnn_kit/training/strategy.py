@@ -10,6 +10,11 @@ import os
 
 import tensorflow as tf
 
+from keras_rnn_kit.training.peer_wait import honour_sigterm
+from keras_rnn_kit.training.peer_wait import resolve_peer_timeout
+from keras_rnn_kit.training.peer_wait import task_name
+from keras_rnn_kit.training.peer_wait import wait_for_peers
+
 STRATEGY_NAMES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 
 _multi_worker_strategy = None
@@ -120,7 +125,7 @@ def is_chief(config: dict | None = None) -> bool:
     return job == "worker" and index == 0
 
 
-def _multi_worker():
+def _multi_worker(peer_timeout_s):
     global _multi_worker_strategy
     config = parse_tf_config()
     if config is None:
@@ -129,8 +134,14 @@ def _multi_worker():
             "describing the cluster and this task; it is unset. See "
             "docs/multi_worker.md."
         )
+    timeout_s = resolve_peer_timeout(peer_timeout_s)
     if _multi_worker_strategy is None:
+        me = task_name(config["task"]["type"], config["task"]["index"])
+        honour_sigterm(me)
+        wait_for_peers(config, timeout_s)
         _multi_worker_strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        # Creating the strategy installed TensorFlow's SIGTERM handler over ours.
+        honour_sigterm(me)
     return _multi_worker_strategy
 
 
@@ -153,7 +164,9 @@ def _tpu():
     return tf.distribute.TPUStrategy(resolver)
 
 
-def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
+def get_strategy(
+    name: str = "auto", *, peer_timeout_s: float | None = None
+) -> tf.distribute.Strategy:
     """Returns a distribution strategy by name.
 
     Args:
@@ -165,16 +178,25 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
             - `"mirrored"`: `MirroredStrategy` over all local GPUs, or over all
               logical CPU devices when there is no GPU.
             - `"multi_worker"`: `MultiWorkerMirroredStrategy` from `TF_CONFIG`
-              (validated first; one instance per process).
+              (validated first; one instance per process). Before creating it,
+              this task waits for every other chief/worker of the cluster to
+              start, printing a progress line to stderr, and from then on SIGTERM
+              ends the process at once with status 143 (see
+              `keras_rnn_kit.training.peer_wait`).
             - `"tpu"`: `TPUStrategy` on the TPU this VM is attached to.
+        peer_timeout_s: multi-worker only: how many seconds to wait for the other
+            tasks to start; `None` reads `$RNNKIT_PEER_TIMEOUT_S`, else 300.
 
     Returns:
         A `tf.distribute.Strategy`.
 
     Raises:
-        ValueError: for an unknown name (the message lists the accepted ones) or a
-            malformed `TF_CONFIG`.
-        RuntimeError: for `"tpu"` when no TPU is reachable.
+        ValueError: for an unknown name (the message lists the accepted ones), a
+            malformed `TF_CONFIG` or a peer timeout that is not a positive number.
+        PeerTimeoutError: (a `TimeoutError`) when a peer has not started within
+            the peer timeout; the message names it, its address and the fixes.
+        RuntimeError: for `"tpu"` when no TPU is reachable, or for a multi-worker
+            task whose own port is taken by another process.
 
     Example:
 
@@ -185,7 +207,7 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
         accepted = ", ".join(repr(n) for n in STRATEGY_NAMES)
         raise ValueError(f"`strategy` must be one of {accepted}; got {name!r}.")
     if name == "multi_worker":
-        return _multi_worker()
+        return _multi_worker(peer_timeout_s)
     if name == "tpu":
         return _tpu()
     if name == "mirrored":
@@ -197,7 +219,7 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
         )
     config = parse_tf_config()
     if config and sum(len(tasks) for tasks in config["cluster"].values()) > 1:
-        return _multi_worker()
+        return _multi_worker(peer_timeout_s)
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return _mirrored()
     return tf.distribute.get_strategy()

@@ -8,10 +8,12 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
+from keras_rnn_kit.training.callbacks import BACKUP_SUBDIR
 from keras_rnn_kit.training.callbacks import default_callbacks
 from keras_rnn_kit.training.input_pipeline import make_dataset
 from keras_rnn_kit.training.multi_worker import multi_worker_fit
 from keras_rnn_kit.training.resumable_backup import ResumableBackup
+from keras_rnn_kit.training.resumable_backup import delete_backup as _delete_backup
 from keras_rnn_kit.training.strategy import get_strategy
 from keras_rnn_kit.training.strategy import in_multi_worker_mode
 from keras_rnn_kit.training.strategy import is_chief
@@ -63,10 +65,10 @@ def _check_writable(checkpoint_dir) -> str:
     return checkpoint_dir
 
 
-def _resolve_strategy(strategy) -> tf.distribute.Strategy:
+def _resolve_strategy(strategy, peer_timeout_s) -> tf.distribute.Strategy:
     if isinstance(strategy, tf.distribute.Strategy):
         return strategy
-    return get_strategy(strategy)
+    return get_strategy(strategy, peer_timeout_s=peer_timeout_s)
 
 
 def _is_chief_process(strategy) -> bool:
@@ -109,6 +111,50 @@ def _build(task_builder, strategy, compile_kwargs, policy, train_dataset):
     return model
 
 
+def _with_restored_epochs(history, restored_logs):
+    """Makes `history` (the epochs this `fit` ran) start with the restored ones."""
+    merged = {}
+    for logs in restored_logs:
+        for key, value in logs.items():
+            merged.setdefault(key, []).append(value)
+    for key, values in history.history.items():
+        merged.setdefault(key, []).extend(values)
+    history.history = merged
+    history.epoch = list(range(len(restored_logs))) + history.epoch
+    return history
+
+
+def discard_backup(checkpoint_dir, strategy: tf.distribute.Strategy) -> None:
+    """Deletes the backup a `train(..., delete_backup=False)` run kept.
+
+    Call it once everything the run produces is on disk: until then a rerun of the
+    same call restores the finished run from the backup (training no epoch) and
+    can write the results again. Under multi-worker training only the chief
+    deletes (it alone wrote the backup); elsewhere this does nothing.
+
+    Args:
+        checkpoint_dir: the `checkpoint_dir` given to `train`.
+        strategy: the run's strategy, e.g. `model.distribute_strategy`.
+
+    Example:
+
+    >>> import keras, numpy as np, os, tempfile
+    >>> def build():
+    ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    ...     model.compile("sgd", "mse")
+    ...     return model
+    >>> ckpt = tempfile.mkdtemp()
+    >>> model, _ = train(build, (np.ones((4, 3)), np.ones((4, 1))), verbose=0,
+    ...                  checkpoint_dir=ckpt, delete_backup=False)
+    >>> model.save(os.path.join(ckpt, "final.keras"))
+    >>> discard_backup(ckpt, model.distribute_strategy)
+    >>> sorted(os.listdir(ckpt))
+    ['best.json', 'best.keras', 'final.keras']
+    """
+    if _is_chief_process(strategy):
+        _delete_backup(os.path.join(os.fspath(checkpoint_dir), BACKUP_SUBDIR))
+
+
 def train(
     task_builder: Callable[[], keras.Model],
     train_data,
@@ -129,6 +175,8 @@ def train(
     drop_remainder: bool = False,
     callbacks: list | None = None,
     verbose="auto",
+    delete_backup: bool = True,
+    peer_timeout_s: float | None = None,
 ):
     """Trains the model `task_builder` returns, distributed, checkpointed, resumable.
 
@@ -144,9 +192,16 @@ def train(
     later `model.evaluate` calls on the workers in it too (`predict` works as is).
 
     Running the same call again after a crash resumes from the last completed epoch
-    (the backup is deleted once a run completes). With `shuffle_seed` the order of
-    examples depends only on `(shuffle_seed, epoch)`, so a resumed run replays
-    exactly the batches an uninterrupted one would have seen.
+    (or, with a larger `epochs`, continues a finished run whose backup was kept).
+    With `shuffle_seed` the order of examples depends only on `(shuffle_seed,
+    epoch)`, so a resumed run replays exactly the batches an uninterrupted one
+    would have seen. A backup of all `epochs` epochs (a kill after the last one)
+    is restored and no epoch runs; one of more epochs than `epochs` is refused.
+
+    By default the backup is deleted when `fit` ends, so a kill after that and
+    before the caller has saved the returned model loses the run. A caller that
+    saves results passes `delete_backup=False` and calls `discard_backup` once
+    they are on disk, as `keras_rnn_kit.applications.train_application` does.
 
     Args:
         task_builder: zero-argument callable returning a `keras.Model`, compiled or
@@ -175,13 +230,21 @@ def train(
         drop_remainder: drop each epoch's last, smaller batch.
         callbacks: extra callbacks, run after the default ones.
         verbose: `fit` verbosity on the chief (other workers are silent).
+        delete_backup: delete `<checkpoint_dir>/backup` when `fit` ends; `False`
+            keeps it for `discard_backup`.
+        peer_timeout_s: seconds a multi-worker run waits for its peers before
+            `PeerTimeoutError` (see `get_strategy`); default
+            `RNNKIT_PEER_TIMEOUT_S`, else 300. Ignored for a strategy object.
 
     Returns:
-        `(model, history)`: the trained model and the `keras.callbacks.History`.
+        `(model, history)`: the trained model and the `keras.callbacks.History`,
+        whose `history` and `epoch` cover every epoch of the run, those restored
+        from a backup included.
 
     Raises:
         ValueError: for a bad argument, a malformed `TF_CONFIG`, a batch size the
-            replicas cannot split, or data with zero batches.
+            replicas cannot split, data with zero batches, or a backup in
+            `checkpoint_dir` of more than `epochs` epochs.
         PermissionError: when `checkpoint_dir` is not writable.
         FloatingPointError: when the loss becomes NaN or infinite.
 
@@ -207,7 +270,7 @@ def train(
             "`task_builder` must be a zero-argument callable returning a keras.Model, "
             f"got {type(task_builder).__name__}."
         )
-    strategy = _resolve_strategy(strategy)
+    strategy = _resolve_strategy(strategy, peer_timeout_s)
     replicas = strategy.num_replicas_in_sync
     if global_batch_size % replicas:
         suggestion = replicas * max(1, global_batch_size // replicas)
@@ -225,16 +288,20 @@ def train(
         )
     chief = _is_chief_process(strategy)
     monitor = monitor or ("val_loss" if validation_data is not None else "loss")
-    run_callbacks = default_callbacks(checkpoint_dir, monitor, log_dir, chief)
+    run_callbacks = default_callbacks(
+        checkpoint_dir, monitor, log_dir, chief, delete_backup
+    )
     backup = next(c for c in run_callbacks if isinstance(c, ResumableBackup))
-    first_epoch = min(backup.saved_epoch(), epochs)
+    first_epoch = backup.resume_epoch(epochs)
+    # A backup of every epoch leaves `fit` none to run; the stream still holds
+    # the last one, whose first batch builds the model.
     train_dataset, steps = make_dataset(
         train_data,
         global_batch_size,
         "train_data",
         drop_remainder,
         shuffle_seed,
-        (first_epoch, epochs),
+        (min(first_epoch, epochs - 1), epochs),
     )
     val_dataset = None
     if validation_data is not None:
@@ -261,4 +328,4 @@ def train(
             )
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
-    return model, history
+    return model, _with_restored_epochs(history, backup.restored_logs)

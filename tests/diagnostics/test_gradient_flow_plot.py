@@ -38,6 +38,21 @@ def test_writes_a_png(tmp_path):
     assert pixels.min() < 100 < pixels.max()  # something is drawn on white
 
 
+@pytest.mark.filterwarnings("error")  # matplotlib's "Glyph ... missing" fails it
+def test_chinese_and_english_labels_are_drawn(tmp_path):
+    flows = {
+        "简单 RNN (vanilla)": FLOWS["vanilla"],
+        "长短期记忆 LSTM": FLOWS["original_lstm"],
+    }
+    path = plot_gradient_flow(
+        flows, os.path.join(tmp_path, "flow.png"), title="梯度流 T = 20"
+    )
+    with Image.open(path) as image:
+        assert image.size == (700, 450)
+    legend = gradient_flow_figure(flows).axes[0].get_legend().get_texts()
+    assert [text.get_text() for text in legend] == list(flows)
+
+
 def test_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="path"):
         plot_gradient_flow(FLOWS, os.path.join(tmp_path, "flow.jpg"))

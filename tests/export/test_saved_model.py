@@ -35,6 +35,8 @@ def test_versions_count_up_and_configs_name_the_model(classifier_export):
         config = f.read()
     assert 'name: "classifier"' in config
     assert 'base_path: "/models/classifier"' in config
+    # TF Serving loads only the newest of the two versions.
+    assert "model_version_policy { latest { num_versions: 1 } }" in config
     with open(os.path.join(classifier_export, BATCHING_CONFIG)) as f:
         assert "pad_variable_length_inputs: true" in f.read()
 

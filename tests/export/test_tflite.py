@@ -73,6 +73,14 @@ def test_weight_quantization_stays_within_its_bound(
     assert diff <= TOLERANCES[quantization] * max(1.0, np.abs(want).max())
 
 
+def test_quantizing_a_model_too_small_to_quantize_says_so(tmp_path):
+    x = keras.Input((None, 3), name="x")
+    tiny = keras.Model(x, keras.layers.Dense(2)(keras.layers.RNN(LSTMCell(4))(x)))
+    with pytest.warns(UserWarning, match=r"'dynamic' changed nothing.* has 64"):
+        path = export_tflite(tiny, tmp_path / "tiny.tflite", "dynamic")
+    assert tflite_quantization(_read(path)) is None
+
+
 @pytest.mark.slow
 def test_int8_of_an_unrolled_rnn_stays_within_its_bound(tmp_path):
     keras.utils.set_random_seed(5)

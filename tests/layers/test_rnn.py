@@ -63,6 +63,20 @@ def test_bad_implementation_is_reported():
         RNN(cells.LSTMCell(3), implementation="cudn")
 
 
+def test_sequences_without_a_time_axis_are_refused_with_the_fix():
+    layer = RNN(cells.LSTMCell(3))
+    expected = r"rank 3 \(batch, time, features\), got rank 2"
+    with pytest.raises(ValueError, match=expected):
+        layer(np.zeros((2, 5), "float32"))
+
+
+def test_an_empty_time_axis_is_refused_even_after_build():
+    layer = RNN(cells.LSTMCell(3))
+    layer(np.zeros((2, 4, 5), "float32"))
+    with pytest.raises(ValueError, match="at least one time step, got shape"):
+        layer(np.zeros((2, 0, 5), "float32"))
+
+
 def test_config_round_trip_keeps_implementation():
     layer = RNN(cells.LSTMCell(3), implementation="loop", return_sequences=True)
     clone = assert_config_round_trip(layer)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 from tests.test_case import REPO_ROOT
 
@@ -36,13 +37,16 @@ def tf_config(ports: list[int], index: int) -> str:
     )
 
 
-def start(config: dict, log_path: str, env: dict | None = None) -> subprocess.Popen:
-    """Starts `tiny_run.py` with `config`; stdout and stderr go to `log_path`."""
+def start(
+    config: dict, log_path: str, env: dict | None = None, script: str = TINY_RUN
+) -> subprocess.Popen:
+    """Starts `script` (`tiny_run.py`) with `config`; stdout and stderr go to
+    `log_path`."""
     child_env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     child_env.update(TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     with open(log_path, "w") as log:
         return subprocess.Popen(
-            [sys.executable, TINY_RUN, json.dumps(config)],
+            [sys.executable, script, json.dumps(config)],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,
@@ -53,6 +57,18 @@ def start(config: dict, log_path: str, env: dict | None = None) -> subprocess.Po
 def tail(path: str, chars: int = 3000) -> str:
     with open(path) as f:
         return f.read()[-chars:]
+
+
+def wait_for_text(
+    process: subprocess.Popen, log_path: str, text: str, timeout_s: float
+) -> None:
+    """Returns once `text` is in the log at `log_path`; fails, showing the log, if
+    `process` ends or `timeout_s` passes first."""
+    deadline = time.monotonic() + timeout_s
+    while text not in tail(log_path, chars=100_000):
+        assert process.poll() is None, tail(log_path)
+        assert time.monotonic() < deadline, tail(log_path)
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager

@@ -72,7 +72,8 @@ def test_two_workers_match_each_other_and_a_single_process(tmp_path, reference_r
     ports = processes.free_ports(2)
     workers = []
     with processes.killed_on_exit(workers):
-        for index in range(2):
+        # Worker 1 starts first and waits for worker 0 (a late peer must work).
+        for index in (1, 0):
             config = {
                 "out": str(tmp_path / f"worker{index}.npz"),
                 "checkpoint_dir": str(tmp_path / f"checkpoints{index}"),
@@ -88,11 +89,17 @@ def test_two_workers_match_each_other_and_a_single_process(tmp_path, reference_r
                     env={"TF_CONFIG": processes.tf_config(ports, index)},
                 )
             )
+            if index == 1:
+                log = str(tmp_path / "worker1.log")
+                processes.wait_for_text(
+                    workers[0], log, "waiting for", WORKER_TIMEOUT_S
+                )
         deadline = time.monotonic() + WORKER_TIMEOUT_S
-        for index, worker in enumerate(workers):
+        for index, worker in zip((1, 0), workers, strict=True):
             remaining = max(1.0, deadline - time.monotonic())
             code = worker.wait(timeout=remaining)
             assert code == 0, processes.tail(str(tmp_path / f"worker{index}.log"))
+    assert "all peers joined" in processes.tail(str(tmp_path / "worker1.log"))
 
     results = [np.load(tmp_path / f"worker{i}.npz") for i in range(2)]
     names = [n for n in results[0].files if n.startswith("w")]

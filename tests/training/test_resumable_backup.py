@@ -1,22 +1,18 @@
-"""Tests for keras_rnn_kit.training.resumable_backup (atomic backups, SIGKILL)."""
+"""Tests for keras_rnn_kit.training.resumable_backup (atomic backups).
+
+Killing real runs (SIGKILL) in every window is tests/training/test_kill_resume.py.
+"""
 
 import json
 import os
-import signal
-import time
 
-import h5py
 import keras
 import numpy as np
 import pytest
 
+from keras_rnn_kit.training import resumable_backup
 from keras_rnn_kit.training.resumable_backup import ResumableBackup
-from tests.training import processes
-
-KILL_TIMEOUT_S = 120
-# The resumed run replays the interrupted epoch from the epoch-start backup with the
-# same batches (stateless per-epoch shuffle), so only float32 rounding may differ.
-ATOL = 1e-6
+from keras_rnn_kit.training.resumable_backup import delete_backup
 
 
 def _model(seed):
@@ -42,9 +38,13 @@ def test_each_epoch_leaves_one_complete_backup_named_by_state(tmp_path):
     x, y = _data(16)
     model = _model(0)
     backup = ResumableBackup(str(tmp_path), delete_checkpoint=False)
-    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
     state = json.loads((tmp_path / "state.json").read_text())
-    assert state == {"epoch": 2, "weights": "epoch-2.weights.h5"}
+    assert state == {
+        "epoch": 2,
+        "weights": "epoch-2.weights.h5",
+        "logs": [{"loss": loss} for loss in history.history["loss"]],
+    }
     assert sorted(os.listdir(tmp_path)) == ["epoch-2.weights.h5", "state.json"]
     assert backup.saved_epoch() == 2
     fresh = _model(1)
@@ -81,16 +81,48 @@ def test_restart_restores_weights_and_skips_finished_epochs(tmp_path):
     assert not os.path.exists(tmp_path), "a completed run deletes its backup"
 
 
-def test_a_non_writer_restores_but_never_writes(tmp_path):
+def test_restores_the_logs_and_refuses_a_backup_past_the_last_epoch(tmp_path):
     x, y = _data(16)
+    history = _model(0).fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        callbacks=[ResumableBackup(str(tmp_path), delete_checkpoint=False)],
+    )
+    backup = ResumableBackup(str(tmp_path))
+    assert backup.resume_epoch(2) == 2
+    assert [logs["loss"] for logs in backup.saved_logs()] == history.history["loss"]
+    message = (
+        f"backup in '{tmp_path}' holds 2 completed epochs, more than the epochs=1 "
+        r".* Pass epochs>=2 .* or delete"
+    )
+    with pytest.raises(ValueError, match=message):
+        backup.resume_epoch(1)
+    with pytest.raises(ValueError, match=message):
+        _model(1).fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[backup])
+    assert backup.saved_epoch() == 2, "a refused backup is kept"
+    resumed = _model(1).fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
+    assert resumed.epoch == [], "a backup of every epoch leaves none to run"
+    assert [logs["loss"] for logs in backup.restored_logs] == history.history["loss"]
+
+
+def _backed_up_epoch(backup_dir, x, y):
+    """Trains one epoch of `_model(0)` with a kept backup in `backup_dir`."""
     _model(0).fit(
         x,
         y,
         batch_size=8,
         epochs=1,
         verbose=0,
-        callbacks=[ResumableBackup(str(tmp_path), delete_checkpoint=False)],
+        callbacks=[ResumableBackup(str(backup_dir), delete_checkpoint=False)],
     )
+
+
+def test_a_non_writer_restores_but_never_writes(tmp_path):
+    x, y = _data(16)
+    _backed_up_epoch(tmp_path, x, y)
     before = sorted(os.listdir(tmp_path))
     reader = ResumableBackup(str(tmp_path), writer=False)
     history = _model(1).fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[reader])
@@ -102,60 +134,22 @@ def test_a_non_writer_restores_but_never_writes(tmp_path):
 def test_stale_temporary_files_are_removed_at_start(tmp_path):
     (tmp_path / ".tmp-abc-epoch-3.weights.h5").write_bytes(b"torn")
     x, y = _data(8)
-    _model(0).fit(
-        x,
-        y,
-        batch_size=8,
-        epochs=1,
-        verbose=0,
-        callbacks=[ResumableBackup(str(tmp_path), delete_checkpoint=False)],
-    )
+    _backed_up_epoch(tmp_path, x, y)
     assert not any(n.startswith(".tmp-") for n in os.listdir(tmp_path))
 
 
-@pytest.mark.slow
-def test_sigkill_mid_epoch_then_restart_matches_uninterrupted_run(
-    tmp_path, reference_run
-):
-    config = {
-        "out": str(tmp_path / "resumed.npz"),
-        "checkpoint_dir": str(tmp_path / "checkpoints"),
-        "marker": str(tmp_path / "marker"),
-        "pause_at": [1, 1],
-        "epochs": 3,
-        "global_batch_size": 8,
-    }
-    backup_dir = tmp_path / "checkpoints" / "backup"
-    runs = []
-    with processes.killed_on_exit(runs):
-        runs.append(processes.start(config, str(tmp_path / "first.log")))
-        deadline = time.monotonic() + KILL_TIMEOUT_S
-        while not os.path.exists(config["marker"]):
-            assert runs[0].poll() is None, processes.tail(str(tmp_path / "first.log"))
-            assert time.monotonic() < deadline, "the run never reached epoch 2, batch 2"
-            time.sleep(0.2)
-        os.kill(runs[0].pid, signal.SIGKILL)
-        assert runs[0].wait(timeout=10) == -signal.SIGKILL
+def test_delete_backup_removes_the_state_before_the_weights(tmp_path, monkeypatch):
+    x, y = _data(8)
+    _backed_up_epoch(tmp_path, x, y)
+    left_by_a_kill = []
+    rmtree = resumable_backup.shutil.rmtree
 
-        # What the kill left behind: a state naming a complete, loadable backup of
-        # epoch 1, no torn or temporary file, no result.
-        state = json.loads((backup_dir / "state.json").read_text())
-        assert state == {"epoch": 1, "weights": "epoch-1.weights.h5"}
-        assert sorted(os.listdir(backup_dir)) == ["epoch-1.weights.h5", "state.json"]
-        with h5py.File(backup_dir / state["weights"], "r") as f:
-            assert len(f.keys()) > 0
-        keras.saving.load_model(tmp_path / "checkpoints" / "best.keras")
-        assert not os.path.exists(config["out"])
+    def killed_midway(path):
+        left_by_a_kill.extend(sorted(os.listdir(path)))
+        rmtree(path)
 
-        runs.append(processes.start(config, str(tmp_path / "second.log")))
-        code = runs[1].wait(timeout=KILL_TIMEOUT_S)
-        assert code == 0, processes.tail(str(tmp_path / "second.log"))
-
-    resumed = np.load(config["out"])
-    np.testing.assert_allclose(resumed["loss"], reference_run["loss"][1:], atol=ATOL)
-    for i, want in enumerate(reference_run["weights"]):
-        np.testing.assert_allclose(resumed[f"w{i}"], want, atol=ATOL)
-    assert not os.path.exists(backup_dir), "the finished run deletes its backup"
-    best = keras.saving.load_model(tmp_path / "checkpoints" / "best.keras")
-    for got, want in zip(best.get_weights(), reference_run["weights"], strict=True):
-        np.testing.assert_allclose(got, want, atol=ATOL)
+    monkeypatch.setattr(resumable_backup.shutil, "rmtree", killed_midway)
+    delete_backup(str(tmp_path))
+    assert left_by_a_kill == ["epoch-1.weights.h5"]
+    assert not os.path.exists(tmp_path)
+    delete_backup(str(tmp_path))

@@ -250,3 +250,52 @@ def test_unbatched_tf_data_and_an_unbuilt_model_train_like_arrays(tmp_path, data
         from_dataset.get_weights(), from_arrays.get_weights(), strict=True
     ):
         np.testing.assert_array_equal(got, want)
+
+
+def _tiny_train(checkpoint_dir, epochs, **kwargs):
+    return train(
+        tiny_run.build_model,
+        tiny_run.make_data(),
+        epochs=epochs,
+        global_batch_size=8,
+        checkpoint_dir=str(checkpoint_dir),
+        **tiny_run.RUN_KWARGS,
+        **kwargs,
+    )
+
+
+def test_a_larger_epochs_continues_a_kept_backup(tmp_path, reference_run):
+    _, first = _tiny_train(tmp_path, epochs=2, delete_backup=False)
+    state = json.loads((tmp_path / "backup" / "state.json").read_text())
+    assert state["epoch"] == 2, "delete_backup=False keeps the backup"
+    model, history = _tiny_train(tmp_path, epochs=3)
+    assert history.epoch == [0, 1, 2]
+    assert history.history["loss"][:2] == first.history["loss"]
+    np.testing.assert_allclose(
+        history.history["loss"], reference_run["loss"], atol=1e-6
+    )
+    for got, want in zip(model.get_weights(), reference_run["weights"], strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    assert not os.path.exists(tmp_path / "backup")
+
+
+def test_a_backup_of_every_epoch_is_returned_and_one_of_more_is_refused(tmp_path):
+    trained, first = _tiny_train(tmp_path, epochs=3, delete_backup=False)
+    builder = CountingBuilder()
+    with pytest.raises(ValueError, match=r"holds 3 completed epochs, more than the "):
+        train(builder, tiny_run.make_data(), epochs=2, checkpoint_dir=str(tmp_path))
+    assert builder.calls == 0
+
+    begun = []
+    count = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, _: begun.append(e))
+    model, history = _tiny_train(tmp_path, epochs=3, callbacks=[count])
+    assert begun == [], "the backup covers every epoch, so none runs"
+    assert history.epoch == [0, 1, 2]
+    assert history.history == first.history
+    for got, want in zip(model.get_weights(), trained.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(
+        model.optimizer.variables, trained.optimizer.variables, strict=True
+    ):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert not os.path.exists(tmp_path / "backup")

@@ -1,14 +1,18 @@
 """A tiny, fully seeded `train` run that tests launch in fresh processes.
 
 `python tests/training/tiny_run.py '<json>'` trains the model of `build_model` on
-`make_data()` and writes the final weights (`w0`, `w1`, ...) and the history
-(`loss`, `val_loss`) to `<out>`. JSON keys: `out`, `checkpoint_dir`, `strategy`,
-`epochs`, `global_batch_size`, `validation` (validate on `make_data(16)`),
-`logical_cpus` (split the CPU into that many devices first),
-`marker` + `pause_at` (`[epoch, batch]`: write the marker file at the end of that
-batch, then sleep so the test can kill the process mid-epoch; skipped when the
-marker already exists). Tests that need the same run in-process import
-`build_model`, `make_data` and `RUN_KWARGS`.
+`make_data()` and finishes the way `train_application` does: it keeps the backup
+until the final weights (`w0`, `w1`, ...) and the history (`loss`, `val_loss`) are
+written to `<out>` (atomically), then discards it. JSON keys: `out`,
+`checkpoint_dir`, `strategy`, `epochs`, `global_batch_size`, `validation`
+(validate on `make_data(16)`), `logical_cpus` (split the CPU into that many
+devices first), `marker` + `pause` (write the marker file at that point, then
+sleep so the test can kill the process there; skipped when the marker already
+exists). `pause` is one of `["batch_end", epoch, batch]`, `["after_backup",
+epoch]` (the epoch's backup is written, its best model not yet),
+`["before_save"]` (`train` returned) and `["before_discard"]` (`<out>` is
+written, the backup not yet deleted). Tests that need the same run in-process
+import `build_model`, `make_data` and `RUN_KWARGS`.
 """
 
 import json
@@ -44,8 +48,15 @@ def make_data(count=32):
     return x, y
 
 
+def pause(marker, where):
+    """Writes `marker`, then sleeps long enough for the test to kill us here."""
+    with open(marker, "w") as f:
+        f.write(where)
+    time.sleep(120)
+
+
 class PauseAt(keras.callbacks.Callback):
-    """Writes `marker` at the end of batch `batch` of epoch `epoch`, then sleeps."""
+    """Pauses at the end of batch `batch` of epoch `epoch`."""
 
     def __init__(self, marker, epoch, batch):
         super().__init__()
@@ -57,9 +68,22 @@ class PauseAt(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if (self._current, batch) == (self.epoch, self.batch):
-            with open(self.marker, "w") as f:
-                f.write(f"{self._current} {batch}")
-            time.sleep(120)
+            pause(self.marker, f"batch_end {self._current} {batch}")
+
+
+def pause_after_backup(marker, epoch):
+    """Makes `ResumableBackup` pause once it has backed up epoch `epoch`, before
+    the callbacks after it (the best model) see that epoch."""
+    from keras_rnn_kit.training.resumable_backup import ResumableBackup
+
+    back_up = ResumableBackup.on_epoch_end
+
+    def on_epoch_end(self, current, logs=None):
+        back_up(self, current, logs)
+        if current == epoch:
+            pause(marker, f"after_backup {epoch}")
+
+    ResumableBackup.on_epoch_end = on_epoch_end
 
 
 def main(config):
@@ -70,12 +94,17 @@ def main(config):
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * config["logical_cpus"]
         )
+    from keras_rnn_kit.training.atomic_files import atomic_write
+    from keras_rnn_kit.training.trainer import discard_backup
     from keras_rnn_kit.training.trainer import train
 
-    callbacks = []
     marker = config.get("marker")
-    if marker and not os.path.exists(marker):
-        callbacks.append(PauseAt(marker, *config["pause_at"]))
+    point, *where = config.get("pause") or [None]
+    if marker and os.path.exists(marker):
+        point = None
+    callbacks = [PauseAt(marker, *where)] if point == "batch_end" else []
+    if point == "after_backup":
+        pause_after_backup(marker, *where)
     model, history = train(
         build_model,
         make_data(),
@@ -85,11 +114,17 @@ def main(config):
         global_batch_size=config.get("global_batch_size", 8),
         checkpoint_dir=config["checkpoint_dir"],
         callbacks=callbacks,
+        delete_backup=False,
         **RUN_KWARGS,
     )
+    if point == "before_save":
+        pause(marker, point)
     weights = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
     logs = {k: np.asarray(v) for k, v in history.history.items()}
-    np.savez(config["out"], **logs, **weights)
+    atomic_write(config["out"], lambda path: np.savez(path, **logs, **weights))
+    if point == "before_discard":
+        pause(marker, point)
+    discard_backup(config["checkpoint_dir"], model.distribute_strategy)
 
 
 if __name__ == "__main__":

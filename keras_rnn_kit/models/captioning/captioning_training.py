@@ -109,7 +109,7 @@ def train_scene_captioner(
         seed=seed,
     )
     start = time.perf_counter()
-    captioner.fit(dataset, epochs=epochs, verbose=verbose)
+    captioner.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False)
     train_seconds = time.perf_counter() - start
     references = [[s.caption] for s in test]
     test_images = np.stack([s.image for s in test])
@@ -142,10 +142,11 @@ def save_attention_maps(captioner: ImageCaptioner, image, path: str) -> str:
     Returns:
         `path`.
     """
-    import matplotlib
+    # The figure draws on its own Agg canvas: no pyplot state, no backend switch.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from keras_rnn_kit.diagnostics.fonts import plot_font_families
 
     image = np.asarray(image)
     if image.ndim != 3:
@@ -155,7 +156,10 @@ def save_attention_maps(captioner: ImageCaptioner, image, path: str) -> str:
     words, maps = captioner.attention_maps(image[None])[0]
     shown = image.astype("float32") / (255.0 if image.dtype == np.uint8 else 1.0)
     panels = len(words) + 1
-    figure, axes = plt.subplots(1, panels, figsize=(2 * panels, 2.3), squeeze=False)
+    families = plot_font_families()
+    figure = Figure(figsize=(2 * panels, 2.3))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, panels, squeeze=False)
     axes[0, 0].imshow(shown)
     axes[0, 0].set_title("image", fontsize=9)
     height, width = shown.shape[:2]
@@ -168,10 +172,9 @@ def save_attention_maps(captioner: ImageCaptioner, image, path: str) -> str:
             extent=(0, width, height, 0),
             interpolation="bilinear",
         )
-        axis.set_title(word, fontsize=9)
+        axis.set_title(word, fontsize=9, fontfamily=families)
     for axis in axes[0]:
         axis.axis("off")
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
     return path

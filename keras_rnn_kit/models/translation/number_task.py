@@ -100,7 +100,7 @@ def train_number_translator(
         train_sources, train_targets, batch_size=batch_size, seed=seed
     )
     start = time.perf_counter()
-    history = translator.fit(dataset, epochs=epochs, verbose=verbose)
+    history = translator.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False)
     train_seconds = time.perf_counter() - start
     report = {
         "train_seconds": round(train_seconds, 1),

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_rnn_kit.data.image_io import check_images
 from keras_rnn_kit.metrics.retrieval import MeanRank
 from keras_rnn_kit.metrics.retrieval import MeanReciprocalRank
 from keras_rnn_kit.metrics.retrieval import RecallAtK
@@ -120,6 +121,7 @@ class VisualDialogModel(Task):
         questions = list(questions)
         histories = np.asarray(histories, dtype=object)
         candidates = np.asarray(candidates, dtype=object)
+        images = check_images(images)
         if not len(images) == len(questions) == len(histories) == len(candidates):
             raise ValueError(
                 "`images`, `questions`, `histories` and `candidates` must have the "

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_rnn_kit.data.image_io import check_images
 from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.models.vqa import vqa_export
 from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
@@ -158,6 +159,7 @@ class VQAModel(Task):
             )
         check_positive_int("top_k", top_k)
         check_positive_int("batch_size", batch_size)
+        images = check_images(images)
         questions = [questions] if isinstance(questions, str) else list(questions)
         if len(questions) != len(images):
             raise ValueError(

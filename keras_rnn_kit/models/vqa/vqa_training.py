@@ -147,7 +147,7 @@ def train_easy_vqa(
     train_ds = preprocessed_dataset(model, train, batch_size, shuffle=True, seed=seed)
     test_ds = preprocessed_dataset(model, test, 256, shuffle=False)
     start = time.perf_counter()
-    model.fit(train_ds, epochs=epochs, verbose=verbose)
+    model.fit(train_ds, epochs=epochs, verbose=verbose, shuffle=False)
     train_seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(test_ds, verbose=0)
     return model, {

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -197,3 +199,21 @@ def test_predict_and_validation_data_take_raw_texts(trained):
     np.testing.assert_allclose(dataset_logits, logits, atol=1e-6)
     with pytest.raises(ValueError, match="`validation_data`.*tuple of length 3"):
         trained.fit(texts, labels, validation_data=(texts, labels, labels), verbose=0)
+
+
+def test_a_reloaded_task_is_compiled_as_saved_and_trains_on(trained, tmp_path):
+    path = tmp_path / "classifier.keras"
+    trained.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "`compile()` was not called"
+        reloaded = keras.saving.load_model(path)
+    assert reloaded.compiled
+    assert reloaded.optimizer.learning_rate.numpy() == pytest.approx(1e-2)
+    assert reloaded.optimizer.iterations.numpy() == trained.optimizer.iterations.numpy()
+    texts, labels = negation_reviews(64, seed=2)
+    np.testing.assert_allclose(
+        reloaded.evaluate(texts, labels, verbose=0),
+        trained.evaluate(texts, labels, verbose=0),
+        rtol=1e-5,
+    )
+    reloaded.fit(texts, labels, epochs=1, batch_size=32, verbose=0)

@@ -59,6 +59,12 @@ def test_answer_resizes_other_image_sizes(model, rng):
     assert scores.shape == (1,) and 0.0 < scores[0] <= 1.0
 
 
+def test_one_image_without_a_batch_axis_is_refused_with_the_fix(model, rng):
+    image = rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"rank 4 .* Wrap a single image as images"):
+        model.answer(image, ["is it red?"])
+
+
 def test_bad_answer_inputs_raise(model):
     image = np.zeros((1, 16, 16, 3), np.uint8)
     with pytest.raises(ValueError, match="one entry per image"):
