@@ -1,7 +1,9 @@
 """A pure-Python LiteRT runner: named signatures, greedy and beam decoding.
 
 It needs only numpy and `ai_edge_litert` (no TensorFlow), so it can be copied as
-one file next to a `.tflite` on a device.
+one file next to a `.tflite` on a device. `TFLiteRunner.run` checks every input
+against the file before LiteRT sees it (`checked_input`): only the axes exported
+as unknown are resized, and only value-preserving dtype casts are made.
 
 Generation models export two signatures into one file (see `export_tflite`):
 
@@ -25,6 +27,63 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     """Returns `log(softmax(logits))` along the last axis, computed stably."""
     shifted = logits - np.max(logits, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+_KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "float"}
+
+
+def _cast(where: str, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Casts `array` to `dtype` when no value changes but a float's precision."""
+    if array.dtype == dtype:
+        return array
+    got, want = _KINDS.get(array.dtype.kind), _KINDS.get(dtype.kind)
+    if want is None:
+        return array.astype(dtype)
+    if got != want:
+        raise ValueError(
+            f"{where} takes {dtype.name}; got {array.dtype.name}. Cast it first: "
+            "only integers to another integer type and floats to another float "
+            "width are cast here."
+        )
+    if want == "integer" and array.size:
+        info, low, high = np.iinfo(dtype), array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise ValueError(
+                f"{where} takes {dtype.name}; got {array.dtype.name} values in "
+                f"[{low}, {high}], outside {dtype.name}'s [{info.min}, {info.max}]."
+            )
+    return array.astype(dtype)
+
+
+def checked_input(
+    signature: str, name: str, value, shape: tuple, dtype: np.dtype
+) -> np.ndarray:
+    """Returns `value` as an array of `dtype` after checking it against the
+    exported `shape` (`None`: any size); raises a `ValueError` otherwise.
+
+    A fixed axis is never resized: a LiteRT graph built for that size either
+    fails to prepare or silently computes something else (e.g. a 64x64 image
+    run through a 32x32 model).
+    """
+    where = f"Signature {signature!r} input {name!r}"
+    array = _cast(where, np.asarray(value), np.dtype(dtype))
+    fits = array.ndim == len(shape) and all(
+        want in (None, got) for want, got in zip(shape, array.shape, strict=True)
+    )
+    if fits:
+        return array
+    message = (
+        f"{where} has shape {shape} (None: any size); got {array.shape}. Only "
+        "the None axes can change size."
+    )
+    if array.ndim == len(shape) and shape[0] not in (None, array.shape[0]):
+        rows = shape[0]
+        message += (
+            f" The file was exported at batch {rows}: feed {rows} "
+            f"row{'s' if rows > 1 else ''} at a time, or re-export it with a "
+            f"batch-{array.shape[0]} signature."
+        )
+    raise ValueError(message)
 
 
 class TFLiteRunner:
@@ -55,6 +114,7 @@ class TFLiteRunner:
         )
         self.signatures = self.interpreter.get_signature_list()
         self._runners = {}
+        self._input_specs = {}
 
     def _runner(self, signature: str):
         if signature not in self.signatures:
@@ -66,23 +126,41 @@ class TFLiteRunner:
             self._runners[signature] = self.interpreter.get_signature_runner(signature)
         return self._runners[signature]
 
+    def input_specs(self, signature: str) -> dict:
+        """Returns `{input name: (shape, dtype)}` of one signature as exported;
+        `None` marks an axis of any size (the only axes a call may resize)."""
+        if signature not in self._input_specs:
+            details = self._runner(signature).get_input_details()
+            self._input_specs[signature] = {
+                name: (
+                    tuple(None if d < 0 else int(d) for d in detail["shape_signature"]),
+                    np.dtype(detail["dtype"]),
+                )
+                for name, detail in details.items()
+            }
+        return self._input_specs[signature]
+
     def run(self, signature: str = "serving_default", **inputs) -> dict:
         """Calls one signature with numpy inputs; returns its named outputs.
 
-        Inputs are cast to the dtypes the model declares; an input whose shape
-        differs from the declared one (e.g. another sequence length) resizes it.
-        Variable tensors (the state of fused LSTM ops) are reset after each call.
+        Every input must have the exported shape except on the axes exported
+        as unknown (e.g. the time axis), which are resized; any other
+        difference, the batch size included, raises a `ValueError` naming the
+        signature, the input and both shapes (`input_specs`). Integers are cast
+        to the declared integer type when every value fits (e.g. int64 token
+        ids to int32) and floats to the declared float width; any other dtype
+        difference raises. Variable tensors (the state of fused LSTM ops) are
+        reset after each call.
         """
         runner = self._runner(signature)
-        details = runner.get_input_details()
-        expected = sorted(details)
-        if sorted(inputs) != expected:
+        specs = self.input_specs(signature)
+        if sorted(inputs) != sorted(specs):
             raise ValueError(
-                f"Signature {signature!r} takes inputs {expected}; got "
+                f"Signature {signature!r} takes inputs {sorted(specs)}; got "
                 f"{sorted(inputs)}."
             )
         feed = {
-            name: np.asarray(value, dtype=details[name]["dtype"])
+            name: checked_input(signature, name, value, *specs[name])
             for name, value in inputs.items()
         }
         outputs = {name: np.array(value) for name, value in runner(**feed).items()}

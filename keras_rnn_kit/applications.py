@@ -36,7 +36,7 @@ class Application:
     Attributes:
         name: the command-line name.
         data_help: what `--data` accepts and the offline default.
-        load: `(data, tiny, seed) -> TaskData`.
+        load: `(data, tiny, seed, **data_options) -> TaskData`.
         build: `(TaskData, tiny) -> compiled keras.Model`.
         evaluate: `(model, test split) -> {metric: value}`.
         predict: `(model, inputs, options) -> list of output lines`.
@@ -45,6 +45,8 @@ class Application:
         options: the keyword options `predict` accepts.
         examples: `(model, raw_train) -> tf.data` of unbatched training
             examples, for tasks whose `TaskData.train` is `None`.
+        data_options: the keyword options `load` accepts besides `data`
+            (`DATA_OPTIONS`).
     """
 
     name: str
@@ -57,7 +59,12 @@ class Application:
     batch_size: int = 64
     options: tuple = ()
     examples: Callable | None = None
+    data_options: tuple = ()
 
+
+# What `load` may take besides `data`: a held-out file, the share of `data` held
+# out without one, and the tokens per text.
+DATA_OPTIONS = ("test_data", "validation_split", "sequence_length")
 
 APPLICATIONS = {
     app.name: app
@@ -71,6 +78,7 @@ APPLICATIONS = {
             adapters.evaluate_sentiment,
             adapters.predict_sentiment,
             epochs=4,
+            data_options=DATA_OPTIONS,
         ),
         Application(
             "translation",
@@ -81,6 +89,7 @@ APPLICATIONS = {
             adapters.predict_translation,
             epochs=12,
             options=("beam_width",),
+            data_options=DATA_OPTIONS,
         ),
         Application(
             "captioning",
@@ -126,6 +135,20 @@ def get_application(name: str) -> Application:
     return APPLICATIONS[name]
 
 
+def _data_options(app, **given):
+    """The `load` options given (not None); refuses those `app` does not read."""
+    options = {name: value for name, value in given.items() if value is not None}
+    unexpected = sorted(set(options) - set(app.data_options))
+    if unexpected:
+        readers = [a.name for a in APPLICATIONS.values() if a.data_options]
+        flag = "--" + unexpected[0].replace("_", "-")
+        raise ValueError(
+            f"`{unexpected[0]}` ({flag}) does not apply to {app.name}; only "
+            f"{' and '.join(readers)} read it."
+        )
+    return options
+
+
 def _train_examples(app, task, tiny):
     """The examples `training.train` reads. Image tasks build their pipeline
     with the task's own preprocessor (a throwaway build, same vocabulary)."""
@@ -144,6 +167,9 @@ def train_application(
     batch_size: int | None = None,
     tiny: bool = False,
     seed: int = 0,
+    test_data: str | None = None,
+    validation_split: float | None = None,
+    sequence_length: int | None = None,
     verbose="auto",
     log: Callable = print,
     peer_timeout_s: float | None = None,
@@ -165,6 +191,15 @@ def train_application(
         batch_size: global batch size; default the application's.
         tiny: tiny data and model, for smoke tests (seconds).
         seed: seeds the data, the weights and the shuffling.
+        test_data: sentiment, translation: a file of the same format as
+            `data` to test on; all of `data` is then training data.
+        validation_split: sentiment, translation: float in (0, 1), the share of
+            `data` held out for the metrics without `test_data` (split seeded,
+            shuffled and, by label, stratified); default 0.2 for sentiment, 0.1
+            for translation.
+        sequence_length: sentiment, translation: tokens per text; default
+            from the data (sentiment: covers 95% of the training texts, in
+            [8, 512], at most 16 with `tiny`; translation: the longest pair).
         verbose: `fit` verbosity.
         log: called with progress lines.
         peer_timeout_s: multi-worker only: seconds to wait for the other
@@ -180,9 +215,17 @@ def train_application(
     batch_size = check_positive_int(
         "batch_size", app.batch_size if batch_size is None else batch_size
     )
+    options = _data_options(
+        app,
+        test_data=test_data,
+        validation_split=validation_split,
+        sequence_length=sequence_length,
+    )
     keras.utils.set_random_seed(seed)
-    task = app.load(data, tiny, seed)
+    task = app.load(data, tiny, seed, **options)
     log(f"{name}: {task.description}")
+    for note in task.notes:
+        log(f"{name}: {note}")
     train_data = _train_examples(app, task, tiny)
     checkpoint_dir = os.path.join(out, "checkpoints")
     model, history = training.train(
@@ -243,12 +286,19 @@ def evaluate_application(
     data: str | None = None,
     tiny: bool = False,
     seed: int = 0,
+    *,
+    test_data: str | None = None,
+    validation_split: float | None = None,
 ) -> dict:
     """Loads `model_path` and returns its task metrics on the held-out split of
-    the same data `train_application` would read (`data`, `tiny`, `seed`)."""
+    the same data `train_application` would read (`data`, `tiny`, `seed`,
+    `test_data`, `validation_split`)."""
     app = get_application(name)
+    options = _data_options(
+        app, test_data=test_data, validation_split=validation_split
+    )
     model = load_task_model(model_path)
-    task = app.load(data, tiny, seed)
+    task = app.load(data, tiny, seed, **options)
     return {k: float(v) for k, v in app.evaluate(model, task.test).items()}
 
 

@@ -61,6 +61,16 @@ def _gradient_flow_command(args):
     return 0
 
 
+def _data_options(args):
+    """The options `train` and `evaluate` share: the same ones read the same split."""
+    return {
+        "tiny": args.tiny,
+        "seed": args.seed,
+        "test_data": args.test_data,
+        "validation_split": args.validation_split,
+    }
+
+
 def _train_command(args):
     result = train_application(
         args.application,
@@ -69,8 +79,8 @@ def _train_command(args):
         strategy=args.strategy,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        tiny=args.tiny,
-        seed=args.seed,
+        **_data_options(args),
+        sequence_length=args.sequence_length,
         verbose=2,
         peer_timeout_s=args.peer_timeout,
     )
@@ -82,7 +92,10 @@ def _train_command(args):
 
 def _evaluate_command(args):
     metrics = evaluate_application(
-        args.application, args.model, args.data, tiny=args.tiny, seed=args.seed
+        args.application,
+        args.model,
+        args.data,
+        **_data_options(args),
     )
     _print_metrics(metrics)
     print(f"evaluated {args.model} (nothing written)")
@@ -232,6 +245,28 @@ def build_parser():
     _application_argument(sub)
     _data_argument(sub)
     sub.add_argument(
+        "--test-data",
+        metavar="FILE",
+        help="sentiment, translation: test on this file (same format as --data); "
+        "all of --data is then training data",
+    )
+    sub.add_argument(
+        "--validation-split",
+        type=float,
+        metavar="F",
+        help="sentiment, translation: share of --data held out for the metrics "
+        "without --test-data, in (0, 1); the split is seeded, shuffled and "
+        "stratified by label (default: 0.2 sentiment, 0.1 translation)",
+    )
+    sub.add_argument(
+        "--sequence-length",
+        type=int,
+        metavar="N",
+        help="sentiment, translation: tokens per text (default: sentiment the "
+        "length covering 95%% of the training texts, 8 to 512, at most 16 with "
+        "--tiny; translation the longest training pair)",
+    )
+    sub.add_argument(
         "--strategy",
         default="auto",
         choices=("auto", "one_device", "mirrored", "multi_worker"),
@@ -264,6 +299,15 @@ def build_parser():
     _data_argument(sub)
     sub.add_argument("--tiny", action="store_true", help="the --tiny data split")
     sub.add_argument("--seed", type=int, default=0, help="the training run's seed")
+    sub.add_argument(
+        "--test-data", metavar="FILE", help="the training run's --test-data"
+    )
+    sub.add_argument(
+        "--validation-split",
+        type=float,
+        metavar="F",
+        help="the training run's --validation-split",
+    )
 
     sub = _add_command(
         commands,

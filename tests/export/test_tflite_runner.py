@@ -178,3 +178,61 @@ def test_bad_calls_are_named(seq2seq_tflite):
         runner.beam_decode({"token_ids": SOURCES[0][None]}, GO, EOS, 3, beam_size=0)
     with pytest.raises(ValueError, match="'encode' must return 'logits'"):
         runner.greedy_decode({"h": None}, GO, EOS, 3, encode="step", step="encode")
+
+
+def test_fixed_axes_are_never_resized(seq2seq_tflite):
+    runner = TFLiteRunner(seq2seq_tflite)
+    assert runner.input_specs("encode") == {"token_ids": ((1, None), np.int32)}
+    # The unknown time axis takes any length.
+    for source in SOURCES:
+        assert runner.run("encode", token_ids=source[None])["h"].shape == (1, UNITS)
+    state = np.zeros((1, UNITS), "float32")
+    with pytest.raises(ValueError) as error:
+        runner.run("step", token_ids=np.array([1]), h=np.zeros((1, 9)), c=state)
+    assert str(error.value) == (
+        "Signature 'step' input 'h' has shape (1, 8) (None: any size); got (1, 9). "
+        "Only the None axes can change size."
+    )
+    with pytest.raises(ValueError, match=r"'token_ids' has shape \(1,\) .* got \(\)"):
+        runner.run("step", token_ids=np.array(1), h=state, c=state)
+
+
+def test_another_batch_size_names_the_exported_batch(seq2seq_tflite):
+    runner = TFLiteRunner(seq2seq_tflite)
+    # LiteRT itself resizes any axis: this graph then ran at batch 2, others
+    # fail to prepare a RESHAPE with a message that names no input (see the
+    # dialog case in test_vision_export.py).
+    with pytest.raises(ValueError) as error:
+        runner.run("encode", token_ids=np.ones((2, 4), "int32"))
+    assert str(error.value) == (
+        "Signature 'encode' input 'token_ids' has shape (1, None) (None: any size); "
+        "got (2, 4). Only the None axes can change size. The file was exported at "
+        "batch 1: feed 1 row at a time, or re-export it with a batch-2 signature."
+    )
+    # The refused call left the interpreter usable.
+    want = runner.run("encode", token_ids=SOURCES[0][None].astype("int32"))
+    got = runner.run("encode", token_ids=SOURCES[0][None])
+    np.testing.assert_array_equal(got["h"], want["h"])
+
+
+def test_only_value_preserving_casts(seq2seq_tflite):
+    runner = TFLiteRunner(seq2seq_tflite)
+    int64_ids = SOURCES[0][None].astype("int64")
+    want = runner.run("encode", token_ids=int64_ids.astype("int32"))
+    np.testing.assert_array_equal(
+        runner.run("encode", token_ids=int64_ids)["c"], want["c"]
+    )
+    np.testing.assert_array_equal(
+        runner.run("encode", token_ids=int64_ids.tolist())["c"], want["c"]
+    )
+    state = np.zeros((1, UNITS))  # float64 -> float32
+    assert runner.run("step", token_ids=[1], h=state, c=state)["logits"].shape == (
+        1,
+        VOCAB,
+    )
+    with pytest.raises(ValueError, match="'token_ids' takes int32; got float64"):
+        runner.run("encode", token_ids=np.array([[1.0, 2.5]]))
+    with pytest.raises(ValueError, match="'h' takes float32; got int64"):
+        runner.run("step", token_ids=[1], h=np.zeros((1, UNITS), "int64"), c=state)
+    with pytest.raises(ValueError, match=r"values in \[1, 4294967296\], outside int32"):
+        runner.run("encode", token_ids=np.array([[1, 2**32]]))

@@ -33,6 +33,7 @@ from keras_rnn_kit.models.image_encoder import ImageEncoder
 from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
 from keras_rnn_kit.models.visual_dialog import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
+from keras_rnn_kit.models.visual_dialog.visual_dialog_export import MAX_HISTORY_ROUNDS
 from keras_rnn_kit.models.vqa import VQABackbone
 from keras_rnn_kit.models.vqa import VQAModel
 from keras_rnn_kit.models.vqa import VQAPreprocessor
@@ -252,6 +253,14 @@ def test_vqa_tflite_with_python_tokenization_matches_answer(
     answers, scores = vqa_model.answer(images, questions)
     assert [assets["answers"][i] for i in probabilities.argmax(-1)] == answers
     np.testing.assert_allclose(probabilities.max(-1), scores, atol=1e-5)
+    # LiteRT would resize the fixed image axes and answer a 32x32 image.
+    token_ids = python_token_ids(assets, QUESTIONS[0])
+    with pytest.raises(
+        ValueError, match=r"'images' has shape \(1, 16, 16, 3\) .* got \(1, 32, 32, 3\)"
+    ):
+        runner.run(images=np.zeros((1, 32, 32, 3), "float32"), token_ids=token_ids)
+    with pytest.raises(ValueError, match="'images' takes float32; got uint8"):
+        runner.run(images=images[:1], token_ids=token_ids)
 
 
 @pytest.mark.slow
@@ -331,6 +340,18 @@ def test_dialog_saved_model_scores_and_ranks_raw_inputs(
     ]
 
 
+def _tflite_scores(runner, assets, encoding, candidates):
+    """The TFLite `score` signature's score of each candidate for `encoding`."""
+    return [
+        runner.run(
+            "score",
+            encoding=encoding,
+            candidate_token_ids=python_token_ids(assets["answer"], candidate),
+        )["score"][0]
+        for candidate in candidates
+    ]
+
+
 @pytest.mark.slow
 def test_dialog_tflite_candidate_loop_matches_rank_answers(
     dialog_model, dialog_files, images
@@ -340,8 +361,8 @@ def test_dialog_tflite_candidate_loop_matches_rank_answers(
     runner = TFLiteRunner(dialog_files["tflite"])
     _, want = dialog_model.rank_answers(images, DIALOG_QUESTIONS, HISTORIES, CANDIDATES)
     for row, image in enumerate(images):
-        # History padded with empty rounds to the signature's 10 rounds.
-        rounds = HISTORIES[row] + [""] * (10 - len(HISTORIES[row]))
+        # History padded with empty rounds to the signature's rounds.
+        rounds = HISTORIES[row] + [""] * (MAX_HISTORY_ROUNDS - len(HISTORIES[row]))
         history = np.concatenate(
             [python_token_ids(assets["history"], h) for h in rounds]
         )
@@ -351,21 +372,14 @@ def test_dialog_tflite_candidate_loop_matches_rank_answers(
             token_ids=python_token_ids(assets["question"], DIALOG_QUESTIONS[row]),
             history_token_ids=history[None],
         )["encoding"]
-        scores = [
-            runner.run(
-                "score",
-                encoding=encoding,
-                candidate_token_ids=python_token_ids(assets["answer"], candidate),
-            )["score"][0]
-            for candidate in CANDIDATES[row]
-        ]
+        scores = _tflite_scores(runner, assets, encoding, CANDIDATES[row])
         np.testing.assert_allclose(scores, want[row], atol=1e-5)
         assert np.argmax(scores) == np.argmax(want[row])
     x = dialog_model.preprocessor(
         {
             "images": images,
             "questions": DIALOG_QUESTIONS,
-            "histories": [h + [""] * 8 for h in HISTORIES],
+            "histories": [h + [""] * (MAX_HISTORY_ROUNDS - 2) for h in HISTORIES],
             "candidates": CANDIDATES,
         }
     )
@@ -382,6 +396,60 @@ def test_dialog_tflite_candidate_loop_matches_rank_answers(
         f"dialog: tflite {report['size_bytes']:,} bytes, encode max |diff| "
         f"{report['max_abs_diff']:.3g}, score spread {np.ptp(want):.3g}"
     )
+
+
+@pytest.mark.slow
+def test_dialog_exports_take_the_same_most_history_rounds(
+    dialog_model, dialog_files, images
+):
+    most, question, candidates = MAX_HISTORY_ROUNDS, "is it red", CANDIDATES[0]
+    history = ["is it red yes", "what shape circle", "no"] * most
+    history = history[:most]
+    _, want = dialog_model.rank_answers(images[:1], [question], [history], [candidates])
+    _, blank = dialog_model.rank_answers(images[:1], [question], [[""]], [candidates])
+    assert not np.allclose(want, blank, rtol=1e-3, atol=0), "history must count"
+    # SavedModel: `most` rounds are scored as in Keras, one more is refused.
+    served = tf.saved_model.load(dialog_files["saved_model"]).signatures
+
+    def serve(rounds):
+        return served["serving_default"](
+            image_bytes=tf.constant(as_bytes_array(images[:1])),
+            question=tf.constant([question]),
+            history=tf.constant([rounds]),
+            candidates=tf.constant([candidates]),
+        )["scores"].numpy()
+
+    np.testing.assert_allclose(serve(history), want, rtol=1e-4, atol=1e-9)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=f"`history` has more than {most} rounds",
+    ):
+        serve(history + ["no"])
+    # TFLite: `encode` takes exactly `most` rounds; one more, or a batch of 2
+    # (which LiteRT failed to prepare), is refused before LiteRT sees it.
+    with open(dialog_files["assets"], encoding="utf-8") as f:
+        assets = json.load(f)
+    runner = TFLiteRunner(dialog_files["tflite"])
+    length = assets["history"]["sequence_length"]
+    assert runner.input_specs("encode")["history_token_ids"][0] == (1, most, length)
+    rounds = np.concatenate([python_token_ids(assets["history"], h) for h in history])
+    inputs = {
+        "images": (images[:1] / 255.0).astype("float32"),
+        "token_ids": python_token_ids(assets["question"], question),
+        "history_token_ids": rounds[None],
+    }
+    encoding = runner.run("encode", **inputs)["encoding"]
+    scores = _tflite_scores(runner, assets, encoding, candidates)
+    np.testing.assert_allclose(scores, want[0], rtol=1e-4, atol=1e-9)
+    one_more = np.concatenate([rounds, python_token_ids(assets["history"], "no")])
+    with pytest.raises(
+        ValueError,
+        match=rf"'history_token_ids' has shape \(1, {most}, {length}\) .* "
+        rf"got \(1, {most + 1}, {length}\)",
+    ):
+        runner.run("encode", **{**inputs, "history_token_ids": one_more[None]})
+    with pytest.raises(ValueError, match="exported at batch 1: feed 1 row at a time"):
+        runner.run("encode", **{k: np.repeat(v, 2, axis=0) for k, v in inputs.items()})
 
 
 def test_bare_models_refuse_raw_signatures_and_assets(
@@ -401,6 +469,8 @@ def test_bare_models_refuse_raw_signatures_and_assets(
         vqa_model.export_text_assets(tmp_path / "assets.txt")
     with pytest.raises(ValueError, match="max_rounds"):
         dialog_model.tflite_signatures(max_rounds=0)
+    with pytest.raises(ValueError, match="at most MAX_HISTORY_ROUNDS"):
+        dialog_model.tflite_signatures(max_rounds=MAX_HISTORY_ROUNDS + 1)
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ the candidate answers as strings, tokenized by the preprocessor in the graph.
 token ids of the question and the history rounds into the dialog encoding, and
 `score` scores one candidate answer's token ids against it (a device loops over
 the candidates; see `tflite_signatures` for why); the vocabulary and the three
-lengths travel as JSON (`text_assets`).
+lengths travel as JSON (`text_assets`). Both take at most `MAX_HISTORY_ROUNDS`
+history rounds.
 """
 
 import keras
@@ -19,6 +20,12 @@ from keras_rnn_kit.models.vqa.vqa_export import write_json
 from keras_rnn_kit.utils.validation import check_positive_int
 
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.visual_dialog_text_assets/1"
+# The most history rounds an export takes: the TFLite `encode` signature has
+# exactly this many (shorter histories are padded with empty rounds) and the
+# SavedModel refuses more, so a dialog that runs on one runs on the other. VisDial
+# dialogs have 10 (the caption and nine question-answer pairs). 20 rounds rather
+# than 10 add 3 KB to the 640 KB `.tflite` of the default 64-unit model.
+MAX_HISTORY_ROUNDS = 20
 
 
 def _require_preprocessor(model, what):
@@ -45,7 +52,8 @@ def serving_signatures(model):
     """`serving_default`: raw strings and bytes in, scores and ranking out.
 
     Inputs: `image_bytes` and `question` `tf.string (batch,)`, `history`
-    `tf.string (batch, rounds)` (`""` for no round) and `candidates`
+    `tf.string (batch, rounds)` (`""` for no round; at most
+    `MAX_HISTORY_ROUNDS` rounds, more raise `InvalidArgumentError`) and `candidates`
     `tf.string (batch, options)`. Outputs: `scores` float32 `(batch, options)`
     (as `VisualDialogModel.rank_answers`), `ranking` and `best_answer` (see
     `ranked_outputs`).
@@ -62,9 +70,21 @@ def serving_signatures(model):
         ]
     )
     def serving_default(image_bytes, question, history, candidates):
-        # 1. Image bytes -> (batch, image_size, image_size, 3) in [0, 1].
+        # 1. At most MAX_HISTORY_ROUNDS rounds, as the TFLite export takes.
+        too_many = tf.debugging.assert_less_equal(
+            tf.shape(history)[1],
+            MAX_HISTORY_ROUNDS,
+            message=(
+                f"`history` has more than {MAX_HISTORY_ROUNDS} rounds, the most "
+                "this export (and the TFLite export) takes; pass the latest "
+                f"{MAX_HISTORY_ROUNDS}."
+            ),
+        )
+        with tf.control_dependencies([too_many]):
+            history = tf.identity(history)
+        # 2. Image bytes -> (batch, image_size, image_size, 3) in [0, 1].
         images = decode_image_bytes(image_bytes, preprocessor.image_size)
-        # 2. Text -> (batch, [rounds | options,] length) ids and masks.
+        # 3. Text -> (batch, [rounds | options,] length) ids and masks.
         inputs = preprocessor.call(
             {
                 "images": images,
@@ -73,14 +93,14 @@ def serving_signatures(model):
                 "candidates": candidates,
             }
         )
-        # 3. Scores over the candidates: (batch, options).
+        # 4. Scores over the candidates: (batch, options).
         scores = model(inputs, training=False)
         return ranked_outputs(scores, candidates)
 
     return {"serving_default": serving_default}
 
 
-def tflite_signatures(model, max_rounds=10):
+def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
     """`encode` and `score`, batch 1: the candidates become a loop on the device.
 
     One signature cannot take a variable number of candidates: the answer RNN
@@ -91,7 +111,8 @@ def tflite_signatures(model, max_rounds=10):
     encodes the dialog once and `score` encodes and scores one candidate; a
     device runs `score` for each candidate. The history has a static
     `max_rounds` for the same reason: pad it with all-`<pad>` rounds, which both
-    encoders skip (the encoding is unchanged).
+    encoders skip (the encoding is unchanged). `max_rounds` defaults to
+    `MAX_HISTORY_ROUNDS`, the SavedModel's limit, and may not exceed it.
 
     `encode`: `images` float32 `(1, size, size, 3)` in `[0, 1]`, `token_ids`
     int32 `(1, question_length)` and `history_token_ids`
@@ -102,6 +123,11 @@ def tflite_signatures(model, max_rounds=10):
     """
     _require_preprocessor(model, "tflite_signatures")
     check_positive_int("max_rounds", max_rounds)
+    if max_rounds > MAX_HISTORY_ROUNDS:
+        raise ValueError(
+            f"`max_rounds` must be at most MAX_HISTORY_ROUNDS={MAX_HISTORY_ROUNDS} "
+            f"(the SavedModel export's limit), got {max_rounds}."
+        )
     backbone = model.backbone
     preprocessor = model.preprocessor
     size = backbone.image_size

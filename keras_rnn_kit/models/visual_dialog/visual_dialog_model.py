@@ -153,7 +153,7 @@ class VisualDialogModel(Task):
         `visual_dialog_export.serving_signatures`."""
         return visual_dialog_export.serving_signatures(self)
 
-    def tflite_signatures(self, max_rounds=10):
+    def tflite_signatures(self, max_rounds=visual_dialog_export.MAX_HISTORY_ROUNDS):
         """Batch-1 `encode` / `score` signatures; see
         `visual_dialog_export.tflite_signatures`."""
         return visual_dialog_export.tflite_signatures(self, max_rounds)
