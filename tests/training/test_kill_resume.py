@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import time
-import types
 
 import h5py
 import keras
@@ -20,6 +19,7 @@ import pytest
 
 from keras_rnn_kit import applications
 from keras_rnn_kit import training
+from keras_rnn_kit.application_adapters import TaskData
 from keras_rnn_kit.training.best_model import BestModelCheckpoint
 from keras_rnn_kit.training.resumable_backup import ResumableBackup
 from tests.training import processes
@@ -173,10 +173,11 @@ class _Killed(Exception):
 
 def _toy_application():
     """`tiny_run` as an application, so `train_application` runs in a second."""
-    task = types.SimpleNamespace(
+    task = TaskData(
         description="tiny_run data",
         train=tiny_run.make_data(),
         test=tiny_run.make_data(16),
+        raw_train=None,
     )
     return applications.Application(
         "toy",
