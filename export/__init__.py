@@ -7,7 +7,8 @@ the REST/gRPC requests.
 Entry points:
 
 - `export_saved_model(model, base_dir)`: `base_dir/<version>/` with a
-  `serving_default` signature, vocabularies as assets, `models.config` and
+  `serving_default` signature, vocabularies as assets, a checked warmup file
+  (`assets.extra/tf_serving_warmup_requests`), `models.config` and
   `batching_parameters.txt`; refuses graphs with non-core ops
   (`list_saved_model_ops`).
 - `export_tflite(model, path, quantization=None)`: LiteRT builtin ops only,
@@ -15,6 +16,8 @@ Entry points:
   maps kit LSTM layers to the fused `UNIDIRECTIONAL_SEQUENCE_LSTM` op.
 - `verify_export(model, path, samples)`: parity, size, ops, latency.
 - `rest_server.serve(model_dir, port)`: the TF Serving REST API on localhost.
+- `predict_grpc(target, model_name, inputs)`: a TF Serving gRPC `Predict` call
+  with `tensorflow-serving-api`, outputs as numpy arrays.
 - `tflite_runner.TFLiteRunner`: numpy + ai_edge_litert only; runs signatures by
   name, greedy and beam decoding over an `encode`/`step` pair.
 
@@ -59,6 +62,7 @@ following the contract documented in `tflite_runner`: `step` takes `token_ids`
 """
 
 from keras_rnn_kit.export.errors import ExportError
+from keras_rnn_kit.export.grpc_client import predict_grpc
 from keras_rnn_kit.export.ops import list_saved_model_ops
 from keras_rnn_kit.export.ops import list_tflite_ops
 from keras_rnn_kit.export.rest_server import serve
@@ -76,6 +80,7 @@ __all__ = [
     "export_tflite",
     "list_saved_model_ops",
     "list_tflite_ops",
+    "predict_grpc",
     "serve",
     "verify_export",
 ]

@@ -13,6 +13,9 @@ from keras_rnn_kit.export.signatures import iter_layers
 from keras_rnn_kit.export.signatures import resolve_signatures
 from keras_rnn_kit.export.signatures import returning_dict
 from keras_rnn_kit.export.signatures import step_loops
+from keras_rnn_kit.export.warmup import check_warmup_inputs
+from keras_rnn_kit.export.warmup import warmup_inputs
+from keras_rnn_kit.export.warmup import write_warmup_file
 from keras_rnn_kit.utils.validation import check_positive_int
 
 MODELS_CONFIG = "models.config"
@@ -93,6 +96,19 @@ def write_serving_configs(base_dir: str, model_name: str, serving_base_path: str
         f.write(_BATCHING_CONFIG)
 
 
+def _write_warmup(exported: str, function, model_name: str, warmup) -> None:
+    """Checks the `warmup` requests (see `export_saved_model`) and writes them."""
+    if warmup is False or warmup is None:
+        return
+    if warmup is True:
+        requests = warmup_inputs(function)
+    else:
+        requests = [warmup] if isinstance(warmup, dict) else list(warmup)
+    for inputs in requests:
+        check_warmup_inputs(function, "serving_default", inputs)
+    write_warmup_file(exported, model_name, requests)
+
+
 def export_saved_model(
     model,
     base_dir: str,
@@ -102,6 +118,7 @@ def export_saved_model(
     *,
     model_name: str | None = None,
     serving_base_path: str | None = None,
+    warmup: bool | dict | list[dict] = True,
 ) -> str:
     """Exports `model` as `base_dir/<version>/` for TF Serving.
 
@@ -114,6 +131,10 @@ def export_saved_model(
     gets `models.config` (for `tensorflow_model_server --model_config_file`; it
     serves the newest version only: `latest { num_versions: 1 }`) and
     `batching_parameters.txt` (with `pad_variable_length_inputs: true`).
+    The version folder gets `assets.extra/tf_serving_warmup_requests`, the
+    requests TF Serving replays before the version serves (`export.warmup`);
+    each is run through `serving_default` first, since a failing warmup
+    request stops TF Serving from loading the version.
 
     Args:
         model: a built `keras.Model`.
@@ -125,6 +146,10 @@ def export_saved_model(
         model_name: the name clients use in URLs; default `basename(base_dir)`.
         serving_base_path: `base_path` written to `models.config`; default
             `/models/<model_name>`, where the documented `docker run` mounts it.
+        warmup: `True` for `serving_default` requests of 1 and 8 rows (or its
+            fixed batch) built from its input specs (`warmup.spec_samples`);
+            a dict `{input: array}` or a list of them for your own requests;
+            `False` for no warmup file.
 
     Returns:
         The path of the new version folder.
@@ -143,6 +168,8 @@ def export_saved_model(
     '1'
     >>> sorted(os.listdir(base))
     ['1', 'batching_parameters.txt', 'models.config']
+    >>> os.listdir(os.path.join(base, "1", "assets.extra"))
+    ['tf_serving_warmup_requests']
     """
     check_built(model)
     base_dir = os.path.abspath(os.fspath(base_dir))
@@ -173,6 +200,7 @@ def export_saved_model(
             module.vocabularies = _write_vocabularies(model, staging)
             tf.saved_model.save(module, exported, signatures=functions)
             check_saved_model_ops(exported)
+            _write_warmup(exported, functions["serving_default"], model_name, warmup)
             if os.path.exists(target):
                 shutil.rmtree(target)
             os.replace(exported, target)

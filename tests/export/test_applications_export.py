@@ -129,8 +129,11 @@ def test_sentiment_saved_model_serves_raw_strings(classifier, sentiment_files):
     np.testing.assert_allclose(
         outputs["probabilities"].numpy(), expected.probabilities, atol=1e-5
     )
+    # Named after the layer (Keras numbers names per process: `..._1`, ...).
     vocab = os.path.join(
-        sentiment_files["saved_model"], "assets", "sentiment_preprocessor.vocab.txt"
+        sentiment_files["saved_model"],
+        "assets",
+        f"{classifier.preprocessor.name}.vocab.txt",
     )
     with open(vocab, encoding="utf-8") as f:
         assert f.read().split("\n")[:-1] == classifier.preprocessor.vocabulary.tokens
