@@ -56,6 +56,7 @@ from keras_rnn_kit.models.vqa.vqa_training import answer_accuracy
 from keras_rnn_kit.models.vqa.vqa_training import build_vqa_model
 from keras_rnn_kit.models.vqa.vqa_training import preprocessed_dataset
 from keras_rnn_kit.utils.validation import check_choice
+from keras_rnn_kit.utils.validation import check_fraction
 from keras_rnn_kit.utils.validation import check_positive_int
 
 # Rounds per easy-VQA dialog (the visual-dialog training helper's default).
@@ -93,14 +94,7 @@ def _test_fraction(validation_split, default):
     """`--validation-split` (the share of `--data` held out), or `default`."""
     if validation_split is None:
         return default
-    if isinstance(validation_split, bool) or not isinstance(
-        validation_split, int | float
-    ) or not 0.0 < validation_split < 1.0:
-        raise ValueError(
-            "`--validation-split` must be a fraction in (0, 1), got "
-            f"{validation_split!r}."
-        )
-    return float(validation_split)
+    return check_fraction("--validation-split", validation_split)
 
 
 def _no_test_data(test_data, default):

@@ -194,7 +194,7 @@ def test_translation_test_data_longer_than_training_is_cut_not_refused(tmp_path)
         (["train", "sentiment", "--test-data", "t.csv"], "`--test-data` 't.csv' "
          "needs a `--data` file to train on"),
         (["train", "translation", "--validation-split", "1"], "`--validation-split`"
-         " must be a fraction in (0, 1), got 1.0."),
+         " must be a float in (0, 1), got 1.0."),
         (["train", "sentiment", "--data", "imdb_reviews", "--validation-split",
           "0.1"], "apply to a CSV/TSV/JSONL `--data` file"),
         (["evaluate", "captioning", "m.keras", "--validation-split", "0.5"],

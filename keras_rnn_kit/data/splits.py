@@ -9,6 +9,8 @@ what lets `rnnkit evaluate` read the split `rnnkit train` held out.
 
 import numpy as np
 
+from keras_rnn_kit.utils.validation import check_fraction
+
 
 def split_indices(
     labels_or_count, test_fraction: float, seed: int = 0, stratify: bool = True
@@ -55,12 +57,7 @@ def split_indices(
             f"`labels_or_count` must describe at least 2 examples (one per split), "
             f"got {count}."
         )
-    if isinstance(test_fraction, bool) or not isinstance(
-        test_fraction, int | float | np.floating
-    ) or not 0.0 < test_fraction < 1.0:
-        raise ValueError(
-            f"`test_fraction` must be a float in (0, 1), got {test_fraction!r}."
-        )
+    check_fraction("test_fraction", test_fraction)
     rng = np.random.default_rng(seed)
     if labels is None or not stratify:
         groups = [np.arange(count)]

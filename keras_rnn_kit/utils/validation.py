@@ -7,6 +7,8 @@ of a shape error deep inside a `tf.function`.
 
 from collections.abc import Iterable
 
+import numpy as np
+
 
 def _describe(value) -> str:
     return f"{value!r} ({type(value).__name__})"
@@ -36,6 +38,17 @@ def check_rate(name: str, value) -> float:
         raise ValueError(f"`{name}` must be a float in [0, 1), got {_describe(value)}.")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be a float in [0, 1), got {_describe(value)}.")
+    return float(value)
+
+
+def check_fraction(name: str, value) -> float:
+    """Returns `value` as a float if it lies strictly between 0 and 1."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.floating)
+        or not 0.0 < value < 1.0
+    ):
+        raise ValueError(f"`{name}` must be a float in (0, 1), got {value!r}.")
     return float(value)
 
 
