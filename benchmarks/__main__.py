@@ -7,7 +7,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks import application_epochs  # noqa: E402
+from benchmarks import application_tflite  # noqa: E402
 from benchmarks import bptt_scaling  # noqa: E402
+from benchmarks import bundle_trimming  # noqa: E402
 from benchmarks import cell_speed  # noqa: E402
 from benchmarks import masked_training  # noqa: E402
 from benchmarks import new_lengths  # noqa: E402
@@ -15,7 +17,15 @@ from benchmarks import tflite_latency  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-SECTIONS = ("cells", "bptt", "tflite", "masked", "new_lengths", "applications")
+SECTIONS = (
+    "cells",
+    "bptt",
+    "tflite",
+    "masked",
+    "new_lengths",
+    "applications",
+    "app_tflite",
+)
 
 
 def main(argv=None):
@@ -33,7 +43,9 @@ def main(argv=None):
         "(scaling with sequence length), tflite (LiteRT latency and size), masked "
         "(masked BiLSTM training on length-bucketed batches), new_lengths (batch-1 "
         "inference at 19 new lengths, compiles included), applications (a "
-        "training epoch of each application)",
+        "training epoch of each application), app_tflite (each application's "
+        "LiteRT file, batch 1: size and latency, masked loop vs trimmed loop vs "
+        "trimmed fused LSTM; the bundle's padding cut)",
     )
     args = parser.parse_args(argv)
     sections = set(args.only.split(","))
@@ -53,6 +65,9 @@ def main(argv=None):
         records += new_lengths.run(repeats=1 if args.quick else 3)
     if "applications" in sections:
         records += application_epochs.run(repeats=2 if args.quick else 3)
+    if "app_tflite" in sections:
+        records += application_tflite.run(repeats=200 if args.quick else 1000)
+        records += bundle_trimming.run(repeats=200 if args.quick else 1000)
     if "cells" in sections:
         peak = cell_speed.matmul_peak_flops(repeats=repeats)
         for record in records:

@@ -53,7 +53,42 @@ def markdown_table(records) -> str:
                 f"| {r['kit']} | {r['kit_bytes']:,} | {r['baseline_bytes']:,} "
                 f"| {r['baseline_note']} |"
             )
+    apps = {r["app"]: r for r in records if "variants" in r}
+    if apps:
+        lines.append("")
+        lines.extend(app_tflite_table(apps.values()))
     return "\n".join(lines)
+
+
+def app_tflite_table(records) -> list[str]:
+    """Rows of the `app_tflite` section: one per application (`records` from
+    `benchmarks.application_tflite`, one per application)."""
+    names = ("masked_loop", "trimmed_loop", "trimmed_fused")
+    lines = [
+        "| app | inputs and sizes | bytes: masked loop / trimmed loop / trimmed "
+        "fused | ms, same order | ms without XNNPACK | trimmed vs masked "
+        "| fused vs loop | fused op (fusable?) | trimmed = masked (max diff) "
+        "| batch 8 | verdict |",
+        "|---|---|---|---|---|---:|---:|---|---|---|---|",
+    ]
+    for r in records:
+        v, check = r["variants"], r["check"]
+        sizes = " / ".join(f"{v[n]['bytes']:,}" for n in names)
+        times, plain = (
+            " / ".join(f"{v[n][key] * 1e3:.3f}" for n in names)
+            for key in ("seconds", "seconds_without_xnnpack")
+        )
+        trim = v["masked_loop"]["seconds"] / v["trimmed_loop"]["seconds"]
+        fuse = v["trimmed_loop"]["seconds"] / v["trimmed_fused"]["seconds"]
+        lines.append(
+            f"| {r['app']} | {r['size']} | {sizes} | {times} | {plain} | {trim:.2f}x "
+            f"| {fuse:.2f}x | {v['trimmed_fused']['fused_lstm']} ({r['fusable']}) "
+            f"| {check['trimmed_matches_masked']} "
+            f"({check['trimmed_loop_max_abs_diff']:.1e}; fused "
+            f"{check['trimmed_fused_max_abs_diff']:.1e}) "
+            f"| {r['batch8']['note']} | {r['verdict']} |"
+        )
+    return lines
 
 
 def write_report(records, folder) -> str:

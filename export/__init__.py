@@ -14,6 +14,10 @@ Entry points:
 - `export_tflite(model, path, quantization=None)`: LiteRT builtin ops only,
   one or several signatures in one file (`list_tflite_ops`); `fuse_lstm=True`
   maps kit LSTM layers to the fused `UNIDIRECTIONAL_SEQUENCE_LSTM` op.
+- `export_tflite_bundle(task, folder)`: an application's self-contained TFLite
+  folder: `model.tflite` with TFLite Metadata, `bundle.json`, vocabulary and
+  label files, and TF-free reference code (`bundle_runner.Bundle`, copied as
+  `rnnkit_bundle.py`) that reproduces the task's inference calls.
 - `verify_export(model, path, samples)`: parity, size, ops, latency.
 - `rest_server.serve(model_dir, port)`: the TF Serving REST API on localhost.
 - `predict_grpc(target, model_name, inputs)`: a TF Serving gRPC `Predict` call
@@ -40,7 +44,7 @@ backbone's tensors implements one or both of these optional methods:
             return {"serving_default": serving_default}
 
         def tflite_signatures(self):
-            '''Returns {name: tf.function} with batch-1 numeric inputs.'''
+            '''Returns {name: tf.function} with numeric inputs.'''
             @tf.function(input_signature=[
                 tf.TensorSpec((1, None), tf.int32, name="token_ids")])
             def serving_default(token_ids):
@@ -49,11 +53,13 @@ backbone's tensors implements one or both of these optional methods:
 
 Rules: every function has an `input_signature` of *named* `tf.TensorSpec`s and
 returns a dict of named tensors; it calls only layers the model owns (the
-exporters track `model` and, for TFLite, replace its variables by constants);
+SavedModel exporter tracks `model`; the TFLite one replaces its variables by
+constants and saves only the signatures, so no unused table is converted);
 the SavedModel functions use core TensorFlow ops only (stock TF Serving has no
 tensorflow-text kernels: split with `tf.strings`, look up with
-`keras.layers.StringLookup`); TFLite functions take numbers with a static batch
-of 1 and may leave the time axis unknown. Generation tasks (translator,
+`keras.layers.StringLookup`); TFLite functions take numbers and may leave the
+time axis unknown; a recurrent loop needs a static batch (1, or an unknown batch
+whose rows run at batch 1 through `tf.map_fn`). Generation tasks (translator,
 captioner) return from `tflite_signatures()` an `encode` and a `step` function
 following the contract documented in `tflite_runner`: `step` takes `token_ids`
 `(1,)` plus recurrent states named after `encode`'s outputs, and returns
@@ -61,6 +67,8 @@ following the contract documented in `tflite_runner`: `step` takes `token_ids`
 `signatures=` argument of either exporter overrides the methods.
 """
 
+from keras_rnn_kit.export.bundle import export_tflite_bundle
+from keras_rnn_kit.export.bundle_runner import Bundle
 from keras_rnn_kit.export.errors import ExportError
 from keras_rnn_kit.export.grpc_client import predict_grpc
 from keras_rnn_kit.export.ops import list_saved_model_ops
@@ -73,11 +81,13 @@ from keras_rnn_kit.export.tflite_runner import TFLiteRunner
 from keras_rnn_kit.export.verify import verify_export
 
 __all__ = [
+    "Bundle",
     "ExportError",
     "QUANTIZATIONS",
     "TFLiteRunner",
     "export_saved_model",
     "export_tflite",
+    "export_tflite_bundle",
     "list_saved_model_ops",
     "list_tflite_ops",
     "predict_grpc",

@@ -7,15 +7,18 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_rnn_kit.data.text_preprocessor import OVERFLOW_MODES
 from keras_rnn_kit.export.ops import check_saved_model_ops
 from keras_rnn_kit.export.signatures import check_built
 from keras_rnn_kit.export.signatures import iter_layers
 from keras_rnn_kit.export.signatures import resolve_signatures
 from keras_rnn_kit.export.signatures import returning_dict
 from keras_rnn_kit.export.signatures import step_loops
+from keras_rnn_kit.export.signatures import text_overflow
 from keras_rnn_kit.export.warmup import check_warmup_inputs
 from keras_rnn_kit.export.warmup import warmup_inputs
 from keras_rnn_kit.export.warmup import write_warmup_file
+from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
 
 MODELS_CONFIG = "models.config"
@@ -50,36 +53,52 @@ def existing_versions(base_dir: str) -> list[int]:
     )
 
 
-def _vocabulary_layers(model) -> dict:
-    """Finds the layers with a `get_vocabulary()` (StringLookup, TextVectorization).
+def _vocabulary_layers(model) -> list:
+    """Finds the layers with a `get_vocabulary()` (StringLookup, TextVectorization,
+    TextPreprocessor, SentimentPreprocessor), each once.
 
-    A `TextVectorization`'s inner `StringLookup` is not listed separately.
+    A layer inside another one with the same vocabulary (a `TextVectorization`'s
+    `StringLookup`, a `SentimentPreprocessor`'s `TextPreprocessor`) is left to
+    the outer layer, so no vocabulary is written twice under two names.
     """
-    found = {}
-    for layer in iter_layers(model):
-        if layer is not model and callable(getattr(layer, "get_vocabulary", None)):
-            found[layer.name] = layer
-    inner = {id(getattr(layer, "_lookup_layer", None)) for layer in found.values()}
-    return {name: layer for name, layer in found.items() if id(layer) not in inner}
+    found = [
+        layer
+        for layer in iter_layers(model)
+        if layer is not model and callable(getattr(layer, "get_vocabulary", None))
+    ]
+    tokens = {id(layer): _tokens(layer) for layer in found}
+    inner = {
+        id(nested)
+        for layer in found
+        for nested in iter_layers(layer)
+        if nested is not layer and tokens.get(id(nested)) == tokens[id(layer)]
+    }
+    return [layer for layer in found if id(layer) not in inner]
+
+
+def _tokens(layer) -> list[str]:
+    return [
+        token.decode("utf-8") if isinstance(token, bytes) else str(token)
+        for token in layer.get_vocabulary()
+    ]
 
 
 def _write_vocabularies(model, folder: str) -> dict:
-    """Writes one `<layer>.vocab.txt` per lookup layer; returns `{name: Asset}`."""
+    """Writes one `<layer>.vocab.txt` per lookup layer; returns `{file: Asset}`."""
     assets = {}
-    for name, layer in sorted(_vocabulary_layers(model).items()):
-        tokens = [
-            token.decode("utf-8") if isinstance(token, bytes) else str(token)
-            for token in layer.get_vocabulary()
-        ]
+    for layer in sorted(_vocabulary_layers(model), key=lambda layer: layer.name):
+        tokens = _tokens(layer)
         bad = [token for token in tokens if "\n" in token]
         if bad:
             raise ValueError(
-                f"Layer {name!r} has tokens containing a newline ({bad[:3]}), which a "
-                "one-token-per-line vocabulary asset cannot hold."
+                f"Layer {layer.name!r} has tokens containing a newline ({bad[:3]}), "
+                "which a one-token-per-line vocabulary asset cannot hold."
             )
-        path = os.path.join(
-            folder, f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.vocab.txt"
-        )
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", layer.name)
+        name, count = f"{stem}.vocab.txt", 1
+        while name in assets:  # two layers of one name (set by hand)
+            name, count = f"{stem}_{count}.vocab.txt", count + 1
+        path = os.path.join(folder, name)
         with open(path, "w", encoding="utf-8") as f:
             f.write("".join(token + "\n" for token in tokens))
         assets[name] = tf.saved_model.Asset(path)
@@ -119,6 +138,7 @@ def export_saved_model(
     model_name: str | None = None,
     serving_base_path: str | None = None,
     warmup: bool | dict | list[dict] = True,
+    overflow: str = "truncate",
 ) -> str:
     """Exports `model` as `base_dir/<version>/` for TF Serving.
 
@@ -136,6 +156,13 @@ def export_saved_model(
     each is run through `serving_default` first, since a failing warmup
     request stops TF Serving from loading the version.
 
+    Served text that is longer than a text preprocessor's `sequence_length`
+    is cut by default (`overflow="truncate"`): with TF Serving's
+    `--enable_batching`, one over-long request would otherwise fail every
+    request batched with it. Every `TextPreprocessor` and
+    `SentimentPreprocessor` of `model` traces the signatures with `overflow`;
+    their own settings (what `fit` and `predict` do) are left unchanged.
+
     Args:
         model: a built `keras.Model`.
         base_dir: the model's base path (TF Serving's `--model_base_path`).
@@ -150,6 +177,12 @@ def export_saved_model(
             fixed batch) built from its input specs (`warmup.spec_samples`);
             a dict `{input: array}` or a list of them for your own requests;
             `False` for no warmup file.
+        overflow: what the served graphs do with text longer than a text
+            preprocessor's `sequence_length` (or a review with more than
+            `max_sentences` sentences): `"truncate"` (default: cut it and count
+            it in the layer's `truncated_count` weight) or `"error"` (fail the
+            request, and with batching the whole batch, with
+            `InvalidArgumentError`).
 
     Returns:
         The path of the new version folder.
@@ -176,6 +209,7 @@ def export_saved_model(
     if version is None:
         version = (existing_versions(base_dir) or [0])[-1] + 1
     version = check_positive_int("version", version)
+    check_choice("overflow", overflow, OVERFLOW_MODES)
     model_name = model_name or os.path.basename(base_dir)
     target = os.path.join(base_dir, str(version))
     if os.path.exists(target) and not overwrite:
@@ -184,7 +218,7 @@ def export_saved_model(
             "`overwrite=True` to replace it or another `version`."
         )
     # Kit RNN layers trace their step loop: stock TF Serving runs no XLA.
-    with step_loops(model):
+    with step_loops(model), text_overflow(model, overflow):
         functions = {
             name: returning_dict(model, function)
             for name, function in resolve_signatures(

@@ -16,7 +16,11 @@ import re
 import keras
 import tensorflow as tf
 
+from keras_rnn_kit.data.text_preprocessor import OVERFLOW_MODES
+from keras_rnn_kit.data.text_preprocessor import TextPreprocessor
 from keras_rnn_kit.layers import RNN as KitRNN
+from keras_rnn_kit.models.sentiment.sentiment_preprocessor import SentimentPreprocessor
+from keras_rnn_kit.utils.validation import check_choice
 
 _PROTOCOL_METHODS = {"saved_model": "serving_signatures", "tflite": "tflite_signatures"}
 
@@ -190,3 +194,26 @@ def step_loops(model):
     finally:
         for layer, implementation in zip(layers, saved, strict=True):
             layer.implementation = implementation
+
+
+@contextlib.contextmanager
+def text_overflow(model, overflow: str):
+    """Sets `overflow` on every text preprocessor reachable from `model`.
+
+    While the context is open, each `TextPreprocessor` (too many tokens) and
+    `SentimentPreprocessor` (too many sentences) traces with `overflow`
+    (`"truncate"` or `"error"`, see `TextPreprocessor`); their own settings are
+    restored afterwards. `export_saved_model` traces its serving signatures
+    inside it.
+    """
+    check_choice("overflow", overflow, OVERFLOW_MODES)
+    kinds = (TextPreprocessor, SentimentPreprocessor)
+    layers = [layer for layer in iter_layers(model) if isinstance(layer, kinds)]
+    saved = [layer.overflow for layer in layers]
+    try:
+        for layer in layers:
+            layer.overflow = overflow
+        yield
+    finally:
+        for layer, value in zip(layers, saved, strict=True):
+            layer.overflow = value

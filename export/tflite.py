@@ -33,11 +33,14 @@ _HINTS = {
     "TensorListReserve": (
         "a recurrent loop needs static shapes except the time axis: give every "
         "TFLite signature a fixed batch size of 1 (variable sequence length then "
-        "works through `resize_tensor_input`)"
+        "works through `resize_tensor_input`), or keep the batch unknown and run "
+        "the rows one at a time with `tf.map_fn` over batch-1 calls, whose "
+        "outputs per row then need a static shape"
     ),
 }
 _OP_PATTERN = re.compile(r"'tf\.(\w+)' op")
 _LOCATION_PATTERN = re.compile(r'fused\["(\w+):", "([^"@]+)')
+_RESOURCE_PATTERN = re.compile(r'ResourceHandle\(name="([^"]+?)(?:/\d+)?"')
 
 
 def _layer_names(model) -> set[str]:
@@ -133,6 +136,33 @@ def _warn_if_not_quantized(model, content: bytes, quantization) -> None:
     )
 
 
+def _save_signatures(signatures: dict, folder: str) -> None:
+    """Saves the frozen `signatures` alone, tracking neither `model` nor its layers.
+
+    A tracked model would bring every resource it owns into the SavedModel and,
+    through its initializer, into the `.tflite`: e.g. a `TextPreprocessor`'s
+    lookup table became a `HASHTABLE` setup subgraph holding the vocabulary as
+    strings that no signature looks up. The frozen signatures read no variable,
+    so any resource one still captures is one `model` does not own.
+    """
+    module = tf.Module()
+    module.functions = signatures
+    try:
+        tf.saved_model.save(module, folder, signatures=signatures)
+    except AssertionError as error:  # TF's "untracked resource" check
+        if "untracked" not in str(error):
+            raise
+        found = _RESOURCE_PATTERN.search(str(error))
+        what = f" ({found.group(1)!r})" if found else ""
+        raise ExportError(
+            f"The signatures read a variable or table{what} that `model` does not "
+            "own: `export_tflite` replaces only `model.variables` by constants, and "
+            "LiteRT cannot read variables without an initializer. Pass the model "
+            "that owns every layer the signatures call.",
+            ops=["VAR_HANDLE", "READ_VARIABLE"],
+        ) from None
+
+
 def _convert_in_child(model, args: list[str], quantization, timeout: float) -> bytes:
     out_path = args[1]
     try:
@@ -183,11 +213,17 @@ def export_tflite(
     Every signature is retraced with the model's weights as constants (LiteRT
     cannot read resource variables in a `WHILE` loop without an initializer),
     saved to a temporary SavedModel and converted with
-    `tf.lite.OpsSet.TFLITE_BUILTINS` only. Keras 3 RNN layers become a `WHILE`
-    loop; signatures need a static batch size (default: 1) and may leave the
-    time axis unknown. Kit `layers.RNN` layers are traced with their step loop
-    (their fused `BlockLSTM` path has no builtin). Several signatures (e.g.
-    `encode` and `step` of a generator, see `tflite_runner`) go into one file.
+    `tf.lite.OpsSet.TFLITE_BUILTINS` only. Only the signatures go into the
+    SavedModel, not `model`: its lookup tables and other resources would come
+    along as an initializer subgraph nothing calls (a `TextPreprocessor`'s
+    vocabulary as `HASHTABLE` strings). Keras 3 RNN layers become a `WHILE`
+    loop, which needs a static batch size (default: 1) and may leave the
+    time axis unknown; a signature without a recurrent loop, or one running
+    its rows through `tf.map_fn` at batch 1, can leave the batch unknown too
+    (`TFLiteRunner` resizes it). Kit `layers.RNN` layers are traced with their
+    step loop (their fused `BlockLSTM` path has no builtin). Several signatures
+    (e.g. `encode` and `step` of a generator, see `tflite_runner`) go into one
+    file.
 
     Args:
         model: a built `keras.Model` owning every variable the signatures read.
@@ -198,9 +234,10 @@ def export_tflite(
         representative_data: for `"int8"`: per signature, an array (one input)
             or a dict of arrays with one row per sample, or a list of such
             batches; a dict keyed by signature names when there are several.
-        signatures: optional `{name: tf.function}` with batch-1 input signatures;
-            default: `model.tflite_signatures()` or a `serving_default` built
-            from the model inputs with batch 1.
+        signatures: optional `{name: tf.function}` with input signatures of
+            batch 1 (or an unknown batch, see above); default:
+            `model.tflite_signatures()` or a `serving_default` built from the
+            model inputs with batch 1.
         overwrite: replace an existing file at `path`.
         isolate: run the converter in a child process (default: only for
             `"int8"`, whose calibration can crash the process).
@@ -248,12 +285,9 @@ def export_tflite(
     }
     with tempfile.TemporaryDirectory() as folder:
         saved_model_dir = os.path.join(folder, "saved_model")
-        module = tf.Module()
-        module.model = model
-        module.functions = signatures
         fusing = fused_lstm_layers(model) if fuse_lstm else contextlib.nullcontext()
         with step_loops(model), fusing:
-            tf.saved_model.save(module, saved_model_dir, signatures=signatures)
+            _save_signatures(signatures, saved_model_dir)
         representative_path = None
         if quantization == "int8":
             representative_path = _write_representative(
@@ -272,14 +306,7 @@ def export_tflite(
             except Exception as error:  # the converter's own error types vary
                 raise conversion_error(model, str(error), quantization) from error
     _warn_if_not_quantized(model, content, quantization)
-    ops = check_tflite_ops(content)
-    if {"VAR_HANDLE", "READ_VARIABLE"} & set(ops):
-        raise ExportError(
-            "The signatures read variables that `model` does not own, which LiteRT "
-            "cannot run without an initializer; pass the model that owns every "
-            "layer the signatures call.",
-            ops=["VAR_HANDLE", "READ_VARIABLE"],
-        )
+    check_tflite_ops(content)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:
         f.write(content)

@@ -10,17 +10,30 @@ Generation models export two signatures into one file (see `export_tflite`):
 - `encode`: any named inputs (e.g. `token_ids` of shape `(1, time)`); returns
   the initial decoder context as named outputs (e.g. `h`, `c`, and for
   attention the encoder outputs).
-- `step`: `token_ids` of shape `(1,)` (the previous token) plus every other
+- `step`: `token_ids` of shape `(1,)` or `(None,)` (the previous token; the
+  decoders here feed one hypothesis per call) plus every other
   input named after an `encode` output; returns `logits` `(1, vocab)` and the
   updated states under the same names as the inputs they replace. Inputs the
   step does not return (e.g. encoder outputs) stay as `encode` produced them.
 """
 
 import numpy as np
+from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter
 
 TOKEN_INPUT = "token_ids"
 LOGITS_OUTPUT = "logits"
+
+
+def _has_variables(content: bytes) -> bool:
+    """Whether the `.tflite` flatbuffer holds variable tensors (fused LSTMs)."""
+    model = schema.Model.GetRootAs(content, 0)
+    for i in range(model.SubgraphsLength()):
+        subgraph = model.Subgraphs(i)
+        for j in range(subgraph.TensorsLength()):
+            if subgraph.Tensors(j).IsVariable():
+                return True
+    return False
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -115,6 +128,26 @@ class TFLiteRunner:
         self.signatures = self.interpreter.get_signature_list()
         self._runners = {}
         self._input_specs = {}
+        if model_content is None:
+            with open(model_path, "rb") as f:
+                model_content = f.read()
+        # `reset_all_variables` fails while any signature's variable tensors
+        # (fused LSTM states) are unallocated, i.e. before its first call.
+        self._unwarmed = len(self.signatures) > 1 and _has_variables(model_content)
+
+    def _warm_up(self) -> None:
+        """Calls every signature once on zeros, so all variables are allocated."""
+        for name in self.signatures:
+            runner = self._runner(name)
+            runner(
+                **{
+                    key: np.zeros(
+                        np.maximum(detail["shape_signature"], 1), detail["dtype"]
+                    )
+                    for key, detail in runner.get_input_details().items()
+                }
+            )
+        self._unwarmed = False
 
     def _runner(self, signature: str):
         if signature not in self.signatures:
@@ -144,15 +177,18 @@ class TFLiteRunner:
         """Calls one signature with numpy inputs; returns its named outputs.
 
         Every input must have the exported shape except on the axes exported
-        as unknown (e.g. the time axis), which are resized; any other
-        difference, the batch size included, raises a `ValueError` naming the
-        signature, the input and both shapes (`input_specs`). Integers are cast
+        as unknown (e.g. the time axis, and the batch where the signature
+        leaves it unknown), which are resized; any other difference, a fixed
+        batch size included, raises a `ValueError` naming the signature, the
+        input and both shapes (`input_specs`). Integers are cast
         to the declared integer type when every value fits (e.g. int64 token
         ids to int32) and floats to the declared float width; any other dtype
         difference raises. Variable tensors (the state of fused LSTM ops) are
         reset after each call.
         """
         runner = self._runner(signature)
+        if self._unwarmed:
+            self._warm_up()
         specs = self.input_specs(signature)
         if sorted(inputs) != sorted(specs):
             raise ValueError(
@@ -200,8 +236,8 @@ class TFLiteRunner:
 
     def _step(self, step: str, token: int, context: dict):
         """Runs one step; returns `(log_probs (vocab,), next context)`."""
-        shape = self._runner(step).get_input_details()[TOKEN_INPUT]["shape"]
-        tokens = np.full(shape, token)
+        shape = self.input_specs(step)[TOKEN_INPUT][0]
+        tokens = np.full([1 if size is None else size for size in shape], token)
         outputs = self.run(step, **{TOKEN_INPUT: tokens}, **context)
         updated = {k: outputs.get(k, v) for k, v in context.items()}
         return log_softmax(outputs[LOGITS_OUTPUT].reshape(-1)), updated

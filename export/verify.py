@@ -84,7 +84,7 @@ def _max_diff(got: np.ndarray, want: np.ndarray) -> float:
 
 
 def _reference_outputs(model, function, inputs: dict, per_row: bool) -> dict:
-    """Runs the reference; TFLite signatures have batch 1, so row by row."""
+    """Runs the reference; TFLite rows run one at a time (see `verify_export`)."""
     if not per_row:
         outputs = named_outputs(model, function(*inputs.values()))
         return {k: np.asarray(v) for k, v in outputs.items()}
@@ -128,7 +128,8 @@ def verify_export(
 
     The reference is the model's own signature function (the export protocol,
     see `keras_rnn_kit.export`) or the model itself, run eagerly on `samples`.
-    A TFLite export is run one sample at a time (its signatures have batch 1).
+    A TFLite export is run one sample at a time (a recurrent signature has
+    batch 1, or runs its rows one after another).
     Tolerances on max |export - keras|, relative to max(1, max |keras|):
     float32 1e-5, float16 1e-2, dynamic 5e-2, int8 1e-1 (`TOLERANCES`).
 

@@ -126,9 +126,10 @@ def _export_command(args):
             "`--quantization` applies to --format tflite only, got "
             f"{args.quantization!r} with saved_model."
         )
-    if args.format == "tflite" and (args.version or args.model_name):
+    if args.format == "tflite" and (args.version or args.model_name or args.overflow):
         raise ValueError(
-            "`--version` and `--model-name` apply to --format saved_model only."
+            "`--version`, `--model-name` and `--overflow` apply to --format "
+            "saved_model only."
         )
     model = load_task_model(args.model)
     stem = os.path.splitext(args.model)[0]
@@ -139,29 +140,49 @@ def _export_command(args):
             version=args.version,
             overwrite=args.overwrite,
             model_name=args.model_name or os.path.basename(stem),
+            overflow=args.overflow or "truncate",
         )
+        checked = path
     else:
-        representative = None
-        if quantization == "int8":
-            representative = _spec_samples(
-                next(iter(_signatures(model, "tflite").values())), 8
-            )
-        path = export.export_tflite(
-            model,
-            args.out or f"{stem}.tflite",
-            quantization=quantization,
-            representative_data=representative,
-            overwrite=args.overwrite,
-        )
+        path, checked = _export_tflite(export, model, stem, args, quantization)
     if args.verify:
-        _verify_or_remove(export, model, path, args.format)
+        _verify_or_remove(export, model, checked, args.format, remove=path)
     print(f"wrote {path}")
     return 0
 
 
-def _verify_or_remove(export, model, path, kind):
+def _export_tflite(export, model, stem, args, quantization):
+    """An application task -> a bundle folder (`export_tflite_bundle`); any other
+    model -> one `.tflite` file. Returns `(written path, .tflite path)`."""
+    representative = None
+    if quantization == "int8":
+        representative = _spec_samples(
+            next(iter(_signatures(model, "tflite").values())), 8
+        )
+    options = {
+        "quantization": quantization,
+        "representative_data": representative,
+        "overwrite": args.overwrite,
+    }
+    if not callable(getattr(model, "text_assets", None)):
+        path = export.export_tflite(model, args.out or f"{stem}.tflite", **options)
+        return path, path
+    if args.out and args.out.endswith(".tflite"):
+        raise ValueError(
+            "`--out` names the bundle folder of an application (it holds "
+            f"model.tflite, bundle.json, ...), got {args.out!r}; pass a folder such "
+            f"as {args.out.removesuffix('.tflite') + '_tflite'!r}."
+        )
+    path = export.export_tflite_bundle(model, args.out or f"{stem}_tflite", **options)
+    for name in sorted(os.listdir(path)):
+        print(f"  {os.path.join(path, name)}")
+    return path, os.path.join(path, export.bundle.MODEL_FILE)
+
+
+def _verify_or_remove(export, model, path, kind, remove):
     """Checks every signature of the export at `path` against `model`; a failed
-    check removes the export, so no server or app picks up an unverified one."""
+    check removes `remove` (the export), so no server or app picks up an
+    unverified one."""
     try:
         for name, function in _signatures(model, kind).items():
             report = export.verify_export(
@@ -174,9 +195,11 @@ def _verify_or_remove(export, model, path, kind):
                     f"{report['tolerance']:.3g})"
                 )
     except Exception as error:
-        remover = shutil.rmtree if os.path.isdir(path) else os.remove
-        remover(path)
-        raise ValueError(f"--verify failed, so {path} was removed: {error}") from error
+        remover = shutil.rmtree if os.path.isdir(remove) else os.remove
+        remover(remove)
+        raise ValueError(
+            f"--verify failed, so {remove} was removed: {error}"
+        ) from error
 
 
 def _serve_command(args):
@@ -332,7 +355,8 @@ def build_parser():
         commands,
         "export",
         _export_command,
-        "export a .keras model to a SavedModel (TF Serving) or a .tflite file",
+        "export a .keras model to a SavedModel (TF Serving) or a TFLite bundle "
+        "(model.tflite with its vocabulary, labels and TF-free reference code)",
         f"{PROG} export translation_out/translation.keras --format tflite --verify",
     )
     sub.add_argument("model", help="a .keras file")
@@ -347,12 +371,14 @@ def build_parser():
         "--verify", action="store_true", help="compare the export with the model"
     )
     sub.add_argument(
-        "--out", help="default: MODEL_saved_model/ or MODEL.tflite next to MODEL"
+        "--out",
+        help="default: MODEL_saved_model/, or next to MODEL the TFLite bundle "
+        "folder MODEL_tflite/ of an application (MODEL.tflite for other models)",
     )
     sub.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace an existing .tflite or SavedModel version",
+        help="replace an existing TFLite bundle or SavedModel version",
     )
     sub.add_argument(
         "--version", type=int, help="saved_model: version number (default: next)"
@@ -360,6 +386,13 @@ def build_parser():
     sub.add_argument(
         "--model-name",
         help="saved_model: the name clients use in URLs (default: MODEL's stem)",
+    )
+    sub.add_argument(
+        "--overflow",
+        choices=("truncate", "error"),
+        help="saved_model: what serving does with text longer than the model's "
+        "sequence_length: cut it (default; a batched request never fails its "
+        "neighbours) or refuse it",
     )
 
     sub = _add_command(

@@ -10,8 +10,8 @@ downloaded. Everything lands in one folder:
 
     report.md, metrics.json              the numbers (report.md links the PNGs)
     gradient_flow.png, attention.png, training_curves.png
-    vqa.keras, vqa_saved_model/1/, vqa.tflite
-    translator.keras, translator_saved_model/1/, translator.tflite
+    vqa.keras, vqa_saved_model/1/, vqa_tflite/ (the TFLite bundle)
+    translator.keras, translator_saved_model/1/, translator_tflite/
 
 Example:
 
@@ -35,9 +35,9 @@ from keras_rnn_kit.diagnostics import gradient_flow
 from keras_rnn_kit.diagnostics import gradient_flow_report
 from keras_rnn_kit.diagnostics import plot_attention
 from keras_rnn_kit.diagnostics import plot_gradient_flow
-from keras_rnn_kit.export import TFLiteRunner
+from keras_rnn_kit.export import Bundle
 from keras_rnn_kit.export import export_saved_model
-from keras_rnn_kit.export import export_tflite
+from keras_rnn_kit.export import export_tflite_bundle
 from keras_rnn_kit.export import verify_export
 from keras_rnn_kit.models.translation.number_task import train_number_translator
 from keras_rnn_kit.models.vqa.vqa_training import train_easy_vqa
@@ -146,8 +146,9 @@ def _vqa_exports(model, out, quick, log) -> dict:
     rows = np.linspace(0, len(test) - 1, VQA_QUESTIONS).astype(int)
     images = test.question_images()[rows]
     questions = [test.questions[i] for i in rows]
-    # The SavedModel serves raw PNG bytes and questions; the TFLite model takes
-    # the preprocessed image and token ids (text is tokenized beside it).
+    # The SavedModel serves raw PNG bytes and questions; the TFLite bundle's
+    # model takes the preprocessed image and token ids, and its TF-free
+    # `Bundle.answer` tokenizes the questions beside it.
     raw = {
         "image_bytes": np.array([encode_png(image) for image in images], object),
         "question": np.array(questions, object),
@@ -156,7 +157,8 @@ def _vqa_exports(model, out, quick, log) -> dict:
     inputs = {k: np.asarray(preprocessed[k]) for k in ("images", "token_ids")}
     model.save(_fresh(os.path.join(out, "vqa.keras")))
     saved = export_saved_model(model, _fresh(os.path.join(out, "vqa_saved_model")))
-    tflite = export_tflite(model, _fresh(os.path.join(out, "vqa.tflite")))
+    bundle = export_tflite_bundle(model, _fresh(os.path.join(out, "vqa_tflite")))
+    tflite = os.path.join(bundle, "model.tflite")
     checks = {
         "saved_model": _check(
             verify_export(model, saved, raw, verbose=False), "VQA SavedModel", log
@@ -166,19 +168,16 @@ def _vqa_exports(model, out, quick, log) -> dict:
         ),
     }
     keras_answers, _ = model.answer(images, questions)
-    runner = TFLiteRunner(tflite)
-    samples = []
-    for row, question in enumerate(questions):
-        outputs = runner.run(**{k: v[row : row + 1] for k, v in inputs.items()})
-        (logits,) = outputs.values()
-        samples.append(
-            {
-                "question": question,
-                "truth": test.answers[rows[row]],
-                "tflite": model.answers[int(np.argmax(logits))],
-                "keras": keras_answers[row],
-            }
-        )
+    tflite_answers, _ = Bundle(bundle).answer(inputs["images"], questions)
+    samples = [
+        {
+            "question": question,
+            "truth": test.answers[rows[row]],
+            "tflite": tflite_answers[row],
+            "keras": keras_answers[row],
+        }
+        for row, question in enumerate(questions)
+    ]
     return {
         "exports": checks,
         "tflite_samples": samples,
@@ -206,7 +205,10 @@ def _translation_exports(translator, out, log) -> dict:
     saved = export_saved_model(
         translator, _fresh(os.path.join(out, "translator_saved_model"))
     )
-    tflite = export_tflite(translator, _fresh(os.path.join(out, "translator.tflite")))
+    bundle = export_tflite_bundle(
+        translator, _fresh(os.path.join(out, "translator_tflite"))
+    )
+    tflite = os.path.join(bundle, "model.tflite")
     text = np.array(sentences, dtype=object)
     checks = {
         "saved_model": _check(
@@ -220,17 +222,7 @@ def _translation_exports(translator, out, log) -> dict:
             log,
         ),
     }
-    runner = TFLiteRunner(tflite)
-    vocabulary = pre.target_vocabulary
-    tflite_translations = []
-    for row in range(len(sentences)):
-        ids = runner.greedy_decode(
-            {k: v[row : row + 1] for k, v in x.items()},
-            go_id=vocabulary.go_id,
-            eos_id=vocabulary.eos_id,
-            max_length=pre.target_sequence_length,
-        )
-        tflite_translations.append(" ".join(vocabulary.decode(ids)))
+    tflite_translations = Bundle(bundle).translate(sentences)
     log(f"  TFLite greedy: {tflite_translations}")
     return {
         "sentences": sentences,

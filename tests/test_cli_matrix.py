@@ -15,6 +15,9 @@ import contextlib
 import io
 import json
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import urllib.request
 
@@ -233,25 +236,157 @@ def test_export_verifies_every_signature(
 ):
     path, printed = exported(application, format_)
     stem = os.path.splitext(trained(application)[0])[0]
-    suffix = "_saved_model/1" if format_ == "saved_model" else ".tflite"
+    suffix = "_saved_model/1" if format_ == "saved_model" else "_tflite"
     assert path == stem + suffix and os.path.exists(path)
+    checked = path if format_ == "saved_model" else os.path.join(path, "model.tflite")
     # One passing report per signature the exporter wrote.
     signatures = resolve_signatures(task_model(application), None, format_)
-    report = f"verify_export: {os.path.abspath(path)}\n"
+    report = f"verify_export: {os.path.abspath(checked)}\n"
     assert printed.count(report) == len(signatures)
 
 
 @pytest.mark.slow
-def test_quantized_tflite_export_overwrites_the_given_path(trained, exported):
+def test_quantized_tflite_export_overwrites_the_given_folder(trained, exported):
     # Captioning: the tiny sentiment model has no weight tensor large enough for
     # the converter's dynamic-range quantization, so its file would stay float.
-    target = os.path.join(os.path.dirname(trained("captioning")[0]), "dynamic.tflite")
-    with open(target, "wb") as f:
-        f.write(b"stale")
+    target = os.path.join(os.path.dirname(trained("captioning")[0]), "dynamic_tflite")
+    os.makedirs(target)
+    with open(os.path.join(target, "stale.txt"), "w") as f:
+        f.write("stale")
     flags = ("--quantization", "dynamic", "--out", target, "--overwrite")
     path, printed = exported("captioning", "tflite", *flags)
-    assert path == target and os.path.getsize(target) > len(b"stale")
+    assert path == target and not os.path.exists(os.path.join(target, "stale.txt"))
+    assert os.path.getsize(os.path.join(target, "model.tflite")) > 0
     assert "tflite (quantization=dynamic)" in printed
+    with open(os.path.join(target, "bundle.json"), encoding="utf-8") as f:
+        assert json.load(f)["quantization"] == "dynamic"
+
+
+# Runs a bundle in a process where importing tensorflow, keras or keras_rnn_kit
+# fails: argv = bundle folder, inputs .json, images .npy (or ""), output .json.
+NO_TENSORFLOW_SCRIPT = """
+import json, sys
+BLOCKED = {"tensorflow", "keras", "keras_rnn_kit", "tf_keras", "jax", "torch"}
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is blocked: a bundle must run without it")
+sys.meta_path.insert(0, Block())
+folder, inputs_path, images_path, out_path = sys.argv[1:]
+sys.path.insert(0, folder)
+import numpy as np
+from rnnkit_bundle import Bundle
+bundle = Bundle(folder)
+with open(inputs_path, encoding="utf-8") as f:
+    inputs = json.load(f)
+images = np.load(images_path) if images_path else None
+if bundle.application == "sentiment":
+    labels, probabilities = bundle.classify(inputs["texts"])
+    out = {"labels": labels, "probabilities": probabilities.tolist()}
+elif bundle.application == "translation":
+    out = {w: bundle.translate(inputs["texts"], beam_width=int(w)) for w in "12"}
+elif bundle.application == "captioning":
+    out = {w: bundle.caption(images, beam_width=int(w)) for w in "12"}
+elif bundle.application == "vqa":
+    answers, probabilities = bundle.answer(images, inputs["questions"])
+    out = {"answers": answers, "probabilities": probabilities.tolist()}
+else:
+    scores = bundle.rank_answers(images, **inputs)
+    out = {"scores": [row.tolist() for row in scores]}
+out["modules"] = sorted(m.split(".")[0] for m in sys.modules)
+with open(out_path, "w", encoding="utf-8") as f:
+    json.dump(out, f, ensure_ascii=False)
+"""
+BUNDLE_INPUTS = {
+    "sentiment": {"texts": TEXTS["sentiment"] + ["", "zzz qqq", "Good!<br />Bad."]},
+    "translation": {"texts": TEXTS["translation"] + ["一千零五", "", "九十九"]},
+    "vqa": {"questions": [QUESTION, "is there a red shape?", "zzz"]},
+    "visual-dialog": {
+        "questions": [QUESTION, "is it blue?", "what color is it?"],
+        # Keras takes the same number of rounds per dialog ("" for none).
+        "histories": [["what shape is it? circle", "is it red? no"], ["", ""]]
+        + [["is it red? no", ""]],
+        "candidates": [easy_vqa.get_answers()[:6]] * 3,
+    },
+}
+
+
+def keras_outputs(application, model, inputs, images):
+    """What the bundle must reproduce, from the task's own Python API."""
+    if application == "sentiment":
+        prediction = model.predict_text(inputs["texts"])
+        return {
+            "labels": list(prediction.labels),
+            "probabilities": prediction.probabilities,
+        }
+    if application == "translation":
+        return {w: model.translate(inputs["texts"], beam_width=int(w)) for w in "12"}
+    if application == "captioning":
+        return {w: model.caption(images, beam_width=int(w)) for w in "12"}
+    if application == "vqa":
+        answers, top_k = model.answer(
+            images, inputs["questions"], top_k=len(model.answers)
+        )
+        return {"answers": [row[0] for row in answers], "sorted": top_k}
+    _, scores = model.rank_answers(images, **inputs)
+    return {"scores": scores}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("application", APPLICATIONS)
+def test_tflite_bundle_runs_like_keras_without_tensorflow(
+    trained, task_model, exported, application, tmp_path
+):
+    path, printed = exported(application, "tflite")
+    assert path == os.path.splitext(trained(application)[0])[0] + "_tflite"
+    # The folder alone, somewhere else: nothing else of the export is needed.
+    folder = shutil.copytree(path, tmp_path / "bundle")
+    model = task_model(application)
+    inputs = BUNDLE_INPUTS.get(application, {})
+    images_path = ""
+    images = None
+    if application in ("captioning", "vqa", "visual-dialog"):
+        size = model.preprocessor.image_size
+        images = np.stack(
+            [
+                load_image(easy_vqa.get_test_image_paths()[i], size=(size, size))
+                for i in range(3)
+            ]
+        )
+        images_path = str(tmp_path / "images.npy")
+        np.save(images_path, images)
+    inputs_path = tmp_path / "inputs.json"
+    inputs_path.write_text(json.dumps(inputs, ensure_ascii=False), encoding="utf-8")
+    out_path = tmp_path / "out.json"
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW_SCRIPT, str(folder), str(inputs_path)]
+        + [images_path, str(out_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = json.loads(out_path.read_text(encoding="utf-8"))
+    assert not {"tensorflow", "keras", "keras_rnn_kit"} & set(got.pop("modules"))
+    want = keras_outputs(application, model, inputs, images)
+    if application == "sentiment":
+        assert got["labels"] == want["labels"]
+        np.testing.assert_allclose(
+            got["probabilities"], want["probabilities"], atol=1e-5
+        )
+    elif application == "vqa":
+        assert got["answers"] == want["answers"]
+        ordered = -np.sort(-np.array(got["probabilities"]), axis=-1)
+        np.testing.assert_allclose(ordered, want["sorted"], atol=1e-5)
+    elif application == "visual-dialog":
+        np.testing.assert_allclose(got["scores"], want["scores"], atol=1e-5)
+    else:
+        assert got == want
+    with open(os.path.join(folder, "bundle.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    for name in config["files"].values():
+        assert os.path.isfile(os.path.join(folder, name)), name
 
 
 def rest_predict(url, body):
@@ -310,3 +445,30 @@ def test_serve_answers_like_the_saved_model_and_the_task(
         answers, scores = model.answer(load_image(path)[None], [QUESTION])
         assert row["answer"] == answers[0]
         assert row["score"] == pytest.approx(scores[0], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_tflite_bundle_out_must_be_a_folder(trained, capsys):
+    model_path = trained("sentiment")[0]
+    argv = ["export", model_path, "--format", "tflite", "--out", "x.tflite"]
+    assert main(argv) == 1
+    error = capsys.readouterr().err
+    assert "`--out` names the bundle folder" in error and "'x_tflite'" in error
+
+
+@pytest.mark.slow
+def test_saved_model_overflow_flag_cuts_or_refuses_long_text(trained, exported):
+    folder = os.path.dirname(trained("translation")[0])
+    long_text = tf.constant(["三百 " * 200, TEXTS["translation"][0]])
+    cut, _ = exported("translation", "saved_model")
+    served = tf.saved_model.load(cut).signatures["serving_default"]
+    both = served(text=long_text)["translation"].numpy()
+    alone = served(text=long_text[1:])["translation"].numpy()
+    assert both[1] == alone[0], "a long neighbour must not change a row"
+    strict = os.path.join(folder, "strict_saved_model")
+    refused, _ = exported(
+        "translation", "saved_model", "--overflow", "error", "--out", strict
+    )
+    served = tf.saved_model.load(refused).signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="too short"):
+        served(text=long_text)

@@ -39,14 +39,16 @@ def test_demo_writes_every_output(demo):
         assert f"]({name})" in report
     for model in ("vqa", "translator"):
         assert os.path.getsize(os.path.join(out, f"{model}.keras")) > 0
-        assert os.path.getsize(os.path.join(out, f"{model}.tflite")) > 0
+        bundle = os.path.join(out, f"{model}_tflite")
+        assert os.path.getsize(os.path.join(bundle, "model.tflite")) > 0
+        assert os.path.isfile(os.path.join(bundle, "rnnkit_bundle.py"))
         assert os.path.isfile(
             os.path.join(out, f"{model}_saved_model", "1", "saved_model.pb")
         )
     assert sorted(os.listdir(out)) == sorted(
         ["attention.png", "gradient_flow.png", "metrics.json", "report.md"]
-        + ["training_curves.png", "translator.keras", "translator.tflite"]
-        + ["translator_saved_model", "vqa.keras", "vqa.tflite", "vqa_saved_model"]
+        + ["training_curves.png", "translator.keras", "translator_tflite"]
+        + ["translator_saved_model", "vqa.keras", "vqa_tflite", "vqa_saved_model"]
     )
     for step in ("[1/4] gradient flow", "[2/4] VQA", "[3/4] zh->en", "[4/4] plots"):
         assert step in printed
@@ -91,7 +93,8 @@ def test_tflite_answers_and_translations_equal_keras(demo):
         assert f"| {source} | {greedy} |" in report
     # An independent TFLite run of the exported encoder matches Keras.
     x = {k: np.asarray(v) for k, v in translator.preprocessor(["三百"]).items()}
-    encoded = TFLiteRunner(os.path.join(out, "translator.tflite")).run("encode", **x)
+    model_path = os.path.join(out, "translator_tflite", "model.tflite")
+    encoded = TFLiteRunner(model_path).run("encode", **x)
     expected = translator.encode(x["token_ids"], x["padding_mask"])
     np.testing.assert_allclose(encoded["memory"], expected["memory"], atol=1e-5)
 

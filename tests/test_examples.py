@@ -188,3 +188,5 @@ def test_export_and_serve_example(tmp_path):
     assert printed_number(stdout, "largest |REST - Keras| probability difference:") < (
         1e-5
     )
+    bundle = "largest |TFLite bundle - Keras| probability difference:"
+    assert printed_number(stdout, bundle) < 1e-5

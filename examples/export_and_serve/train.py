@@ -8,9 +8,10 @@ instead. Then:
 1. `export_saved_model`: `--out/saved_model/sentiment/1/` (raw strings in, core
    TF ops only, so stock TF Serving runs it), plus `models.config` and
    `batching_parameters.txt` for `tensorflow_model_server`;
-2. `export_tflite`: `--out/sentiment.tflite` (batch-1 token ids in; LiteRT
-   builtin ops only) and `sentiment_text.json`, the vocabulary and tokenizer
-   settings a device needs to make those ids;
+2. `export_tflite_bundle`: `--out/sentiment_tflite/`, the folder a mobile team
+   ships: `model.tflite` (token ids in; LiteRT builtin ops only) with TFLite
+   Metadata, `bundle.json`, `vocab.txt`, `labels.txt` and TF-free reference
+   code, whose `Bundle.classify` is checked against Keras here;
 3. `verify_export` on both: largest difference from Keras, size, ops, latency;
 4. the kit's TF Serving-compatible REST server (`rnnkit serve`) on a free local
    port, and one `:predict` request to it, as `curl` would send it.
@@ -35,8 +36,9 @@ import keras
 import numpy as np
 
 from keras_rnn_kit.data import generate_reviews
+from keras_rnn_kit.export import Bundle
 from keras_rnn_kit.export import export_saved_model
-from keras_rnn_kit.export import export_tflite
+from keras_rnn_kit.export import export_tflite_bundle
 from keras_rnn_kit.export import serve
 from keras_rnn_kit.export import verify_export
 from keras_rnn_kit.models import SentimentClassifier
@@ -129,14 +131,15 @@ def main(argv=None):
     version_dir = export_saved_model(model, base_dir, overwrite=True, version=1)
     saved_report = verify_export(model, base_dir, np.array(REQUEST_TEXTS))
 
-    print("2. TFLite for LiteRT")
-    tflite_path = export_tflite(
-        model, os.path.join(args.out, "sentiment.tflite"), args.quantization,
+    print("2. TFLite bundle for LiteRT")
+    bundle = export_tflite_bundle(
+        model, os.path.join(args.out, "sentiment_tflite"), args.quantization,
         overwrite=True,
     )
-    model.export_text_assets(os.path.join(args.out, "sentiment_text.json"))
+    tflite_path = os.path.join(bundle, "model.tflite")
     token_ids = np.asarray(model.preprocessor(REQUEST_TEXTS)["token_ids"], "int32")
     tflite_report = verify_export(model, tflite_path, token_ids)
+    _, bundle_probabilities = Bundle(bundle).classify(REQUEST_TEXTS)
 
     print("3. REST :predict against the SavedModel")
     port = free_port()
@@ -149,6 +152,8 @@ def main(argv=None):
     keras_probabilities = model.predict_text(REQUEST_TEXTS).probabilities
     print(f"largest |REST - Keras| probability difference: "
           f"{np.max(np.abs(served - keras_probabilities)):.2e}")
+    print(f"largest |TFLite bundle - Keras| probability difference: "
+          f"{np.max(np.abs(bundle_probabilities - keras_probabilities)):.2e}")
 
     summary = {
         "saved_model": version_dir,
@@ -161,8 +166,7 @@ def main(argv=None):
     }
     with open(os.path.join(args.out, "export.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
-    print(f"wrote {version_dir}, {tflite_path}, sentiment_text.json and export.json "
-          f"to {args.out}")
+    print(f"wrote {version_dir}, {bundle}/ and export.json to {args.out}")
 
 
 if __name__ == "__main__":

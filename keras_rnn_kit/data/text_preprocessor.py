@@ -28,13 +28,16 @@ class TextPreprocessor(keras.layers.Layer):
     such as `"<eos>"`, map to `<oov>`), optionally adds `<go>` / `<eos>`, and pads
     with `<pad>` (id 0) to `sequence_length`. Only core TF ops run, so the layer can
     sit inside a SavedModel served by stock TF Serving; the vocabulary is part of the
-    config, so `.keras` files restore it, and a SavedModel holds it as table
-    constants.
+    config, so `.keras` files restore it, a SavedModel holds it as table constants,
+    and `get_vocabulary()` lets `export_saved_model` write it as the asset
+    `<layer name>.vocab.txt`.
 
     Sequences longer than `sequence_length` (counting `<go>`/`<eos>`) raise with
     `overflow="error"`. With `overflow="truncate"` the text is cut (the `<go>` and
     `<eos>` markers are kept), the non-trainable int64 weight `truncated_count` adds
     the number of cut sequences, and eager calls log a warning with the count.
+    Served graphs follow `export_saved_model(overflow=...)` instead ("truncate" by
+    default, so one long request cannot fail a TF Serving batch).
 
     Args:
         tokenizer: a `TextTokenizer`.
@@ -118,6 +121,11 @@ class TextPreprocessor(keras.layers.Layer):
     @property
     def vocabulary_size(self):
         return len(self.vocabulary)
+
+    def get_vocabulary(self):
+        """The tokens in id order, reserved tokens first (as `StringLookup`'s
+        `get_vocabulary()`; `export_saved_model` writes them as an asset)."""
+        return self.vocabulary.tokens
 
     def __call__(self, inputs, **kwargs):
         # Keras only lets tensors through positionally: convert lists/arrays first.

@@ -3,9 +3,9 @@
 The TF path (`TextTokenizer.tokenize`) uses only core ops (`tf.strings.*`, RE2
 regexes, `unicode_transcode`/`unicode_decode`/`unicode_encode`, `searchsorted`), so a
 SavedModel that contains it runs on stock TF Serving (no tensorflow-text kernels). The
-pure-Python path (`TextTokenizer.tokenize_python`) applies the same rules character by
-character and gives identical tokens for every input; vocabulary building and the
-TFLite reference runner use it.
+pure-Python path (`TextTokenizer.tokenize_python`, which is `text_rules.tokenize`, the
+TF-free reference copied into every TFLite bundle) applies the same rules character by
+character and gives identical tokens for every input; vocabulary building uses it.
 
 The rules, in order:
 0. Decoding: text is UTF-8; invalid bytes (lone continuation bytes, truncated
@@ -40,55 +40,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_rnn_kit.data import text_rules
+from keras_rnn_kit.data.text_rules import CJK_RANGES
+from keras_rnn_kit.data.text_rules import MODES
+from keras_rnn_kit.data.text_rules import is_cjk_char  # noqa: F401 (re-exported)
+from keras_rnn_kit.data.text_rules import is_separator
+from keras_rnn_kit.data.text_rules import join_tokens  # noqa: F401 (re-exported)
 from keras_rnn_kit.utils.validation import check_choice
 
-MODES = ("auto", "word", "char")
-
-# Unicode blocks whose characters are tokens of their own in `mode="auto"`.
-CJK_RANGES = (
-    (0x1100, 0x11FF),  # Hangul Jamo
-    (0x2E80, 0x2FDF),  # CJK Radicals Supplement, Kangxi Radicals
-    (0x3005, 0x3007),  # 々 〆 〇
-    (0x3021, 0x3029),  # Hangzhou numerals
-    (0x3038, 0x303B),  # more Han numerals and marks
-    (0x3041, 0x309F),  # Hiragana
-    (0x30A0, 0x30FF),  # Katakana
-    (0x3130, 0x318F),  # Hangul Compatibility Jamo
-    (0x31F0, 0x31FF),  # Katakana Phonetic Extensions
-    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
-    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
-    (0xA960, 0xA97F),  # Hangul Jamo Extended-A
-    (0xAC00, 0xD7FF),  # Hangul Syllables, Jamo Extended-B
-    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
-    (0xFF66, 0xFF9F),  # Halfwidth Katakana
-    (0x20000, 0x3134F),  # CJK Unified Ideographs Extensions B-G
-)
-
 _CJK_CLASS_RE2 = "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in CJK_RANGES)
-_ASCII_SEPARATORS = frozenset("\x00\t\n\v\f\r")
 _SIGMA, _FINAL_SIGMA = "\u03a3", "\u03c2"
 # Rule 3 turns NUL into a space first, so the graph can then use it as a marker.
 _MARK, _MARK_RE2 = "\x00", r"\x00"
-_CJK_PAIR_PY = re.compile(
-    "([{0}]) (?=[{0}])".format("".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES))
-)
-
-
-def is_cjk_char(char: str) -> bool:
-    """Returns True if the single character `char` lies in one of `CJK_RANGES`."""
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in CJK_RANGES)
-
-
-def join_tokens(tokens: list[str]) -> str:
-    """Joins tokens with spaces, except between two CJK characters.
-
-    Example:
-
-    >>> join_tokens(["我", "爱", "机", "器", "学", "习", "with", "keras"])
-    '我爱机器学习 with keras'
-    """
-    return _CJK_PAIR_PY.sub(r"\1", " ".join(tokens))
 
 
 def join_tokens_tf(tokens: tf.Tensor) -> tf.Tensor:
@@ -137,7 +100,7 @@ def _unicode_tables() -> dict:
             continue
         if category[0] in "PS":
             punctuation.append(code)
-        if _is_python_separator(char):
+        if is_separator(char):
             separator.append(code)
         # CPython's own final-sigma context test, probed: `_PyUnicode_IsCased` and
         # `_PyUnicode_IsCaseIgnorable` are not exposed.
@@ -191,14 +154,6 @@ def _lower_tf(text: tf.Tensor) -> tf.Tensor:
     points = tf.where(found, tf.gather(tables["lower_values"], index), points)
     lowered = tf.strings.unicode_encode(codes.with_flat_values(points), "UTF-8")
     return tf.reshape(lowered, tf.shape(text))
-
-
-def _is_python_separator(char: str) -> bool:
-    return char in _ASCII_SEPARATORS or unicodedata.category(char)[0] == "Z"
-
-
-def _is_python_punctuation(char: str) -> bool:
-    return unicodedata.category(char)[0] in "PS"
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
@@ -266,27 +221,9 @@ class TextTokenizer(keras.layers.Layer):
 
     def tokenize_python(self, text: str | bytes) -> list[str]:
         """Pure-Python tokenization of one string, identical to `tokenize`."""
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", errors="replace")
-        elif isinstance(text, str):
-            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        else:
-            raise TypeError(
-                f"`text` must be a str or bytes, got {text!r} ({type(text).__name__})."
-            )
-        if self.lowercase:
-            text = text.lower()
-        pieces = []
-        for char in text:
-            if _is_python_separator(char) or (
-                self.strip_punctuation and _is_python_punctuation(char)
-            ):
-                pieces.append(" ")
-            elif self.mode == "char" or (self.mode == "auto" and is_cjk_char(char)):
-                pieces.append(f" {char} ")
-            else:
-                pieces.append(char)
-        return [token for token in "".join(pieces).split(" ") if token]
+        return text_rules.tokenize(
+            text, self.mode, self.lowercase, self.strip_punctuation
+        )
 
     def __call__(self, inputs, **kwargs):
         # Keras only lets tensors through positionally: convert lists/arrays first.

@@ -218,18 +218,24 @@ class HierarchicalRNN(keras.layers.Layer):
         if self.embedding is not None:
             x = self.embedding(inputs, training=training)
         # 1. Fold segments into the batch: (batch * segments, tokens, features).
-        segments, tokens = ops.shape(x)[1], ops.shape(x)[2]
-        flat_x = ops.reshape(x, (-1, tokens, x.shape[-1]))
+        # Static sizes stay static (a LiteRT WHILE loop needs a static batch).
+        batch, segments = x.shape[0], x.shape[1]
+        known = batch is not None and segments is not None
+        folded = batch * segments if known else -1
+        segments = ops.shape(x)[1] if segments is None else segments
+        tokens = ops.shape(x)[2]
+        flat_x = ops.reshape(x, (folded, tokens, x.shape[-1]))
         flat_mask = None
         if token_mask is not None:
-            flat_mask = ops.reshape(token_mask, (-1, tokens))
+            flat_mask = ops.reshape(token_mask, (folded, tokens))
         # 2. Inner RNN: one vector per segment, (batch * segments, d_inner).
         token_outputs = self.inner_rnn(flat_x, mask=flat_mask, training=training)
         if self.inner_attention is not None:
             token_outputs = self.inner_attention(token_outputs, mask=flat_mask)
         # 3. Unfold: (batch, segments, d_inner); a segment is real if any token is.
         segment_vectors = ops.reshape(
-            token_outputs, (-1, segments, token_outputs.shape[-1])
+            token_outputs,
+            (-1 if batch is None else batch, segments, token_outputs.shape[-1]),
         )
         segment_mask = None if token_mask is None else ops.any(token_mask, axis=-1)
         # 4. Outer RNN over segments: (batch, d) or (batch, segments, d).

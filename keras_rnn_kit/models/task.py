@@ -1,6 +1,10 @@
 """The base of every application task: a backbone, a preprocessor, their config."""
 
+import json
+import os
+
 import keras
+import tensorflow as tf
 
 from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 
@@ -31,6 +35,43 @@ class Task(FirstReplicaBuild, keras.Model):
             if preprocessor is None
             else keras.saving.serialize_keras_object(preprocessor),
         }
+
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit`, taking a `tf.data.Dataset` as shuffled already.
+
+        Keras ignores `shuffle` for a dataset (the kit's `make_dataset`
+        functions shuffle it) but warns about its default `shuffle=True` on
+        every call; the default here is `False` for a dataset.
+        """
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, y, **kwargs)
+
+    def text_assets(self):
+        """What a device needs next to the task's `.tflite`, as a JSON-ready
+        dict: the text settings (vocabulary, tokenizer, lengths), labels and
+        image size. `format` names the application. Each task implements it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement `text_assets()`."
+        )
+
+    def export_text_assets(self, path):
+        """Writes `text_assets()` as UTF-8 JSON to `path` (a `.json` file).
+
+        Args:
+            path: the `.json` file to write.
+
+        Returns:
+            `path`.
+        """
+        path = os.fspath(path)
+        if not path.endswith(".json"):
+            raise ValueError(f"`path` must name a .json file, got {path!r}.")
+        assets = self.text_assets()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(assets, f, ensure_ascii=False, indent=1)
+        return path
 
     def compile_from_config(self, config):
         """Compiles a reloaded task with the optimizer, loss and metrics it was

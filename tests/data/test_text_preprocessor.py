@@ -112,6 +112,13 @@ def test_vocabulary_from_file_and_config_round_trip(vocab, tmp_path):
     np.testing.assert_array_equal(clone(texts)["token_ids"], pre(texts)["token_ids"])
 
 
+def test_get_vocabulary_lists_tokens_in_id_order(vocab):
+    tokens = make(vocab).get_vocabulary()
+    assert tokens == vocab.tokens
+    assert tokens[:4] == ["<pad>", "<oov>", "<go>", "<eos>"]
+    assert [vocab.encode([t])[0] for t in tokens[4:]] == list(range(4, len(tokens)))
+
+
 def test_keras_file_round_trip_in_fresh_process(vocab, tmp_path):
     inputs = keras.Input(shape=(), dtype="string")
     pre = make(vocab, 6, add_eos=True)

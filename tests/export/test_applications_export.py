@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_rnn_kit.data.text_tokenizer import TextTokenizer
+from keras_rnn_kit.data.text_rules import TextEncoder
 from keras_rnn_kit.export import TFLiteRunner
 from keras_rnn_kit.export import export_saved_model
 from keras_rnn_kit.export import export_tflite
@@ -105,15 +105,9 @@ def translator_files(translator, tmp_path_factory):
     }
 
 
-def python_token_ids(assets, text):
+def python_token_ids(settings, text):
     """Text -> `(1, sequence_length)` ids with no TensorFlow: the device's view."""
-    tokens = TextTokenizer(**assets["tokenizer"]).tokenize_python(text)
-    reserved = len(assets["reserved_tokens"])
-    lookup = {token: i for i, token in enumerate(assets["vocabulary"]) if i >= reserved}
-    ids = [lookup.get(token, assets["oov_id"]) for token in tokens]
-    ids = ids[: assets["sequence_length"]]
-    ids += [assets["pad_id"]] * (assets["sequence_length"] - len(ids))
-    return np.array([ids], dtype=np.int32)
+    return np.array([TextEncoder(settings).encode(text)], dtype=np.int32)
 
 
 def test_sentiment_saved_model_serves_raw_strings(classifier, sentiment_files):

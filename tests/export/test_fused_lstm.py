@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 from keras_rnn_kit.cells import LSTMCell
@@ -83,3 +84,26 @@ def test_a_layer_returning_its_state_keeps_the_loop(tmp_path):
     path = export_tflite(model, tmp_path / "state.tflite", fuse_lstm=True)
     assert "WHILE" in _ops(path)
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in _ops(path)
+
+
+@pytest.mark.slow
+def test_runner_resets_fused_state_in_a_file_of_several_signatures(tmp_path):
+    # LiteRT cannot reset variables until every signature has allocated its
+    # own; the runner calls each once first, so any signature may run first.
+    keras.utils.set_random_seed(5)
+    x = keras.Input((None, 3), name="x")
+    model = keras.Model(x, keras.layers.RNN(LSTMCell(4), name="lstm")(x))
+    signature = [tf.TensorSpec((1, None, 3), tf.float32, name="x")]
+    functions = {
+        name: tf.function(lambda x: {"h": model(x)}, input_signature=signature)
+        for name in ("first", "second")
+    }
+    path = export_tflite(
+        model, tmp_path / "two.tflite", fuse_lstm=True, signatures=functions
+    )
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in _ops(path)
+    runner = TFLiteRunner(path)
+    sample = np.random.default_rng(1).normal(size=(1, 5, 3)).astype("float32")
+    want = model(sample).numpy()
+    for name in ("second", "second", "first"):
+        np.testing.assert_allclose(runner.run(name, x=sample)["h"], want, atol=1e-5)

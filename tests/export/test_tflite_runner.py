@@ -236,3 +236,43 @@ def test_only_value_preserving_casts(seq2seq_tflite):
         runner.run("step", token_ids=[1], h=np.zeros((1, UNITS), "int64"), c=state)
     with pytest.raises(ValueError, match=r"values in \[1, 4294967296\], outside int32"):
         runner.run("encode", token_ids=np.array([[1, 2**32]]))
+
+
+@pytest.mark.slow
+def test_an_unknown_batch_is_resized_and_decoding_feeds_one_row(
+    seq2seq, seq2seq_tflite, tmp_path
+):
+    owner, encoder, step = seq2seq
+    encode = tf.function(
+        encoder, input_signature=[tf.TensorSpec((1, None), tf.int32, name="token_ids")]
+    )
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None,), tf.int32, name="token_ids"),
+            tf.TensorSpec((None, UNITS), tf.float32, name="h"),
+            tf.TensorSpec((None, UNITS), tf.float32, name="c"),
+        ]
+    )
+    def decode_step(token_ids, h, c):
+        return step([token_ids, h, c])
+
+    signatures = {"encode": encode, "step": decode_step}
+    runner = TFLiteRunner(
+        export_tflite(owner, tmp_path / "batch.tflite", signatures=signatures)
+    )
+    assert runner.input_specs("step")["h"] == ((None, UNITS), np.float32)
+    rng = np.random.default_rng(4)
+    for rows in (8, 1, 3):
+        tokens = (np.arange(rows) % VOCAB).astype("int32")
+        h, c = rng.normal(size=(2, rows, UNITS)).astype("float32")
+        got = runner.run("step", token_ids=tokens, h=h, c=c)
+        want = step([tokens, h, c])
+        np.testing.assert_allclose(got["logits"], want["logits"], atol=1e-5)
+    # The last call ran at batch 3; the decoders still feed one token per step.
+    fixed = TFLiteRunner(seq2seq_tflite)
+    for source in SOURCES:
+        inputs = {"token_ids": source[None]}
+        assert runner.greedy_decode(inputs, GO, EOS, MAX_LENGTH) == (
+            fixed.greedy_decode(inputs, GO, EOS, MAX_LENGTH)
+        )

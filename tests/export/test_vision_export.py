@@ -21,7 +21,7 @@ from PIL import Image
 
 from keras_rnn_kit.data.image_io import load_image
 from keras_rnn_kit.data.scene_generator import SceneGenerator
-from keras_rnn_kit.data.text_tokenizer import TextTokenizer
+from keras_rnn_kit.data.text_rules import TextEncoder
 from keras_rnn_kit.export import TFLiteRunner
 from keras_rnn_kit.export import export_saved_model
 from keras_rnn_kit.export import export_tflite
@@ -30,13 +30,12 @@ from keras_rnn_kit.export import verify_export
 from keras_rnn_kit.models.captioning.captioning_training import build_captioner
 from keras_rnn_kit.models.captioning.captioning_training import caption_dataset
 from keras_rnn_kit.models.image_encoder import ImageEncoder
-from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
 from keras_rnn_kit.models.visual_dialog import VisualDialogModel
-from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
 from keras_rnn_kit.models.visual_dialog.visual_dialog_export import MAX_HISTORY_ROUNDS
 from keras_rnn_kit.models.vqa import VQABackbone
 from keras_rnn_kit.models.vqa import VQAModel
 from keras_rnn_kit.models.vqa import VQAPreprocessor
+from tests.models.visual_dialog.dialog_fixtures import tiny_dialog_model
 from tests.test_case import run_python
 
 SIZE = 16
@@ -145,19 +144,7 @@ def captioner_files(captioner, tmp_path_factory):
 @pytest.fixture(scope="module")
 def dialog_model():
     keras.utils.set_random_seed(6)
-    pre = VisualDialogPreprocessor.from_texts(
-        DIALOG_TEXTS, image_size=SIZE, overflow="truncate"
-    )
-    backbone = VisualDialogBackbone(
-        pre.vocabulary_size,
-        encoder="hre",
-        embedding_dim=4,
-        units=8,
-        image_size=SIZE,
-        answer_length=pre.answer_length,
-        image_encoder=ImageEncoder(filters=(4,), image_size=SIZE),
-    )
-    return VisualDialogModel(backbone, pre)
+    return tiny_dialog_model(DIALOG_TEXTS, SIZE, units=8, overflow="truncate")
 
 
 @pytest.fixture(scope="module")
@@ -172,14 +159,7 @@ def dialog_files(dialog_model, tmp_path_factory):
 
 def python_token_ids(settings, text):
     """Text -> `(1, sequence_length)` ids with no TensorFlow: the device's view."""
-    tokens = TextTokenizer(**settings["tokenizer"]).tokenize_python(text)
-    reserved = len(settings["reserved_tokens"])
-    vocabulary = settings["vocabulary"]
-    lookup = {token: i for i, token in enumerate(vocabulary) if i >= reserved}
-    ids = [lookup.get(token, settings["oov_id"]) for token in tokens]
-    ids = ids[: settings["sequence_length"]]
-    ids += [settings["pad_id"]] * (settings["sequence_length"] - len(ids))
-    return np.array([ids], dtype=np.int32)
+    return np.array([TextEncoder(settings).encode(text)], dtype=np.int32)
 
 
 def dialog_inputs(count):
@@ -256,7 +236,8 @@ def test_vqa_tflite_with_python_tokenization_matches_answer(
     # LiteRT would resize the fixed image axes and answer a 32x32 image.
     token_ids = python_token_ids(assets, QUESTIONS[0])
     with pytest.raises(
-        ValueError, match=r"'images' has shape \(1, 16, 16, 3\) .* got \(1, 32, 32, 3\)"
+        ValueError,
+        match=r"'images' has shape \(None, 16, 16, 3\) .* got \(1, 32, 32, 3\)",
     ):
         runner.run(images=np.zeros((1, 32, 32, 3), "float32"), token_ids=token_ids)
     with pytest.raises(ValueError, match="'images' takes float32; got uint8"):
@@ -425,13 +406,12 @@ def test_dialog_exports_take_the_same_most_history_rounds(
         match=f"`history` has more than {most} rounds",
     ):
         serve(history + ["no"])
-    # TFLite: `encode` takes exactly `most` rounds; one more, or a batch of 2
-    # (which LiteRT failed to prepare), is refused before LiteRT sees it.
+    # TFLite: `encode` takes exactly `most` rounds; one more is refused before
+    # LiteRT sees it.
     with open(dialog_files["assets"], encoding="utf-8") as f:
         assets = json.load(f)
     runner = TFLiteRunner(dialog_files["tflite"])
-    length = assets["history"]["sequence_length"]
-    assert runner.input_specs("encode")["history_token_ids"][0] == (1, most, length)
+    assert runner.input_specs("encode")["history_token_ids"][0] == (None, most, None)
     rounds = np.concatenate([python_token_ids(assets["history"], h) for h in history])
     inputs = {
         "images": (images[:1] / 255.0).astype("float32"),
@@ -444,12 +424,17 @@ def test_dialog_exports_take_the_same_most_history_rounds(
     one_more = np.concatenate([rounds, python_token_ids(assets["history"], "no")])
     with pytest.raises(
         ValueError,
-        match=rf"'history_token_ids' has shape \(1, {most}, {length}\) .* "
-        rf"got \(1, {most + 1}, {length}\)",
+        match=rf"'history_token_ids' has shape \(None, {most}, None\) .* "
+        rf"got \(1, {most + 1}, {assets['history']['sequence_length']}\)",
     ):
         runner.run("encode", **{**inputs, "history_token_ids": one_more[None]})
-    with pytest.raises(ValueError, match="exported at batch 1: feed 1 row at a time"):
-        runner.run("encode", **{k: np.repeat(v, 2, axis=0) for k, v in inputs.items()})
+    # Any batch: rows run one after another inside the signature.
+    doubled = {k: np.repeat(v, 2, axis=0) for k, v in inputs.items()}
+    np.testing.assert_allclose(
+        runner.run("encode", **doubled)["encoding"],
+        np.repeat(encoding, 2, axis=0),
+        atol=1e-6,
+    )
 
 
 def test_bare_models_refuse_raw_signatures_and_assets(

@@ -4,7 +4,7 @@
 Serving): `decode_image_bytes` decodes and resizes, the kit samplers decode
 greedily (`serving_default`) or with beam search (`beam_search`) inside the
 graph, and the preprocessor's lookup table turns ids into words.
-`tflite_signatures` expose the batch-1 `encode` / `step` pair that
+`tflite_signatures` expose the `encode` / `step` pair (any batch) that
 `keras_rnn_kit.export.TFLiteRunner` decodes. The step's state travels as flat
 named tensors: `cell_state_<i>` and, with attention, `feed`, `memory`, `keys`
 and `memory_mask` (the step returns only the tensors it changes: the cell
@@ -15,7 +15,6 @@ import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import decode_image_bytes
 from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
-from keras_rnn_kit.models.vqa.vqa_export import write_json
 
 ATTENTION_STATE = ("feed", "memory", "keys", "memory_mask")
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.captioning_text_assets/1"
@@ -68,17 +67,22 @@ def serving_signatures(captioner, beam_width=3):
 
 
 def tflite_signatures(captioner):
-    """`encode(images)` and `step(token_ids, <state>)`, batch 1.
+    """`encode(images)` and `step(token_ids, <state>)`, any batch size.
 
-    `encode` takes `images` float32 `(1, image_size, image_size, 3)` in
-    `[0, 1]`; `step` returns `logits` (log-probabilities) `(1, vocabulary)`.
+    `encode` takes `images` float32 `(batch, image_size, image_size, 3)` in
+    `[0, 1]`; `step` takes `token_ids` `(batch,)` and returns `logits`
+    (log-probabilities) `(batch, vocabulary)`. Neither holds a loop over time
+    (the image encoder is convolutional and `step` runs one decoder step), so
+    the batch stays unknown in the `.tflite` (a recurrent `WHILE` loop would
+    need it static): several images, or several beam hypotheses, go through
+    one call.
     """
     backbone = captioner.backbone
     size = backbone.image_size
     example = flatten_state(backbone.encode(tf.zeros((1, size, size, 3))))
     names = list(example)
     specs = [
-        tf.TensorSpec(example[name].shape, example[name].dtype, name=name)
+        tf.TensorSpec((None, *example[name].shape[1:]), example[name].dtype, name=name)
         for name in names
     ]
     updated = [name for name in names if name.startswith("cell_state_")]
@@ -86,13 +90,15 @@ def tflite_signatures(captioner):
         updated.append("feed")
 
     @tf.function(
-        input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32, name="images")]
+        input_signature=[
+            tf.TensorSpec((None, size, size, 3), tf.float32, name="images")
+        ]
     )
     def encode(images):
         return flatten_state(backbone.encode(images))
 
     @tf.function(
-        input_signature=[tf.TensorSpec((1,), tf.int32, name="token_ids")] + specs
+        input_signature=[tf.TensorSpec((None,), tf.int32, name="token_ids")] + specs
     )
     def step(token_ids, *values):
         state = unflatten_state(dict(zip(names, values, strict=True)))
@@ -118,8 +124,3 @@ def text_assets(captioner):
         **text_preprocessor_assets(captioner.preprocessor.text_preprocessor),
         "image_size": captioner.preprocessor.image_size,
     }
-
-
-def export_text_assets(captioner, path):
-    """Writes `text_assets(captioner)` as JSON to `path`; returns `path`."""
-    return write_json(text_assets(captioner), path)

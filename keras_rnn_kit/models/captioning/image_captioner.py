@@ -29,7 +29,7 @@ class ImageCaptioner(Task):
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` caption
     encoded image bytes in the graph (greedy `serving_default`, `beam_search`),
-    `tflite_signatures()` give the batch-1 `encode` / `step` pair that
+    `tflite_signatures()` give the `encode` / `step` pair (any batch) that
     `TFLiteRunner` decodes, and `export_text_assets(path)` writes the vocabulary
     as JSON (see `captioning_export`).
 
@@ -216,7 +216,7 @@ class ImageCaptioner(Task):
         """Batch-1 `encode` / `step`; see `captioning_export.tflite_signatures`."""
         return captioning_export.tflite_signatures(self)
 
-    def export_text_assets(self, path):
-        """Writes the vocabulary and settings as JSON to `path` (a `.json` file);
-        returns `path`."""
-        return captioning_export.export_text_assets(self, path)
+    def text_assets(self):
+        """The vocabulary and settings a TFLite deployment needs; see
+        `captioning_export.text_assets`."""
+        return captioning_export.text_assets(self)

@@ -32,7 +32,7 @@ class SentimentClassifier(Task):
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` serves raw
     strings with core TF ops (`labels`, `label_ids`, `probabilities`);
-    `tflite_signatures()` takes batch-1 `token_ids`, and `export_text_assets(path)`
+    `tflite_signatures()` takes `token_ids`, and `export_text_assets(path)`
     writes the vocabulary and tokenizer settings a device needs as JSON. It trains
     under `MirroredStrategy` (see `keras_rnn_kit.training.train`).
 
@@ -225,27 +225,16 @@ class SentimentClassifier(Task):
         return sentiment_export.serving_signatures(self)
 
     def tflite_signatures(self):
-        """`{"serving_default"}`: batch-1 `token_ids` in, `probabilities` out
+        """`{"serving_default"}`: `token_ids` in, `probabilities` out
         (text preprocessing stays outside the `.tflite`: ship
         `export_text_assets` next to it); see `sentiment_export`."""
         return sentiment_export.tflite_signatures(self)
 
-    def export_text_assets(self, path):
-        """Writes the vocabulary and tokenizer settings a TFLite deployment needs
-        as JSON (see `sentiment_export.text_assets`).
-
-        Args:
-            path: the `.json` file to write.
-
-        Returns:
-            `path`.
-
-        Example:
-
-        >>> model.export_text_assets("sentiment.json")  # doctest: +SKIP
-        'sentiment.json'
-        """
-        return sentiment_export.export_text_assets(self, path)
+    def text_assets(self):
+        """The vocabulary, tokenizer settings and class names a TFLite
+        deployment needs (see `sentiment_export.text_assets`); written by
+        `export_text_assets(path)`."""
+        return sentiment_export.text_assets(self)
 
     def _require_preprocessor(self):
         if self.preprocessor is None:

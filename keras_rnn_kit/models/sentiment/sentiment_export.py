@@ -2,21 +2,19 @@
 
 `serving_signatures` serve raw strings with core TF ops only (stock TF Serving):
 the preprocessor's `tf.strings` tokenizer and lookup table run inside the graph.
-`tflite_signatures` take batch-1 token ids; the text preprocessing stays outside
+`tflite_signatures` take token ids (any batch); the text preprocessing stays outside
 the `.tflite`, and `text_assets` describe it (vocabulary, tokenizer settings,
-sequence length, class names) as JSON so that a device can tokenize with
-`TextTokenizer.tokenize_python` and look ids up in a plain dict.
+sequence length, class names) as JSON so that a device can turn text into ids
+with `keras_rnn_kit.data.text_rules.TextEncoder` (no TensorFlow).
 """
 
-import json
-import os
 
 import keras
 import tensorflow as tf
 
-from keras_rnn_kit.data.vocabulary import RESERVED_TOKENS
 from keras_rnn_kit.models.sentiment.sentiment_preprocessor import LINE_BREAK
 from keras_rnn_kit.models.sentiment.sentiment_preprocessor import SENTENCE_END
+from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
 
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.sentiment_text_assets/1"
 
@@ -70,17 +68,41 @@ def serving_signatures(classifier):
 
 
 def tflite_signatures(classifier):
-    """`serving_default`: `token_ids` int32 `(1, length)` (or `(1, sentences,
-    length)` for a hierarchical backbone) in, `probabilities` `(1, num_classes)`
-    out. The padding mask is `token_ids != 0` (`<pad>` is id 0)."""
-    hierarchical = classifier.backbone.structure == "hierarchical"
-    shape = (1, None, None) if hierarchical else (1, None)
+    """`serving_default`: `token_ids` int32 `(batch, length)` (or `(batch,
+    max_sentences, length)` for a hierarchical backbone) in, `probabilities`
+    `(batch, num_classes)` float32 out. The padding mask is `token_ids != 0`
+    (`<pad>` is id 0).
+
+    The batch may be any size, but its rows run one after another: a recurrent
+    `WHILE` loop converts to LiteRT builtins only with a static batch
+    (`TensorListReserve` needs a static element shape), so a `tf.map_fn` over
+    the rows calls the model at batch 1. One call of batch 8 does the work of
+    eight batch-1 calls. For the same reason the sentence axis of a
+    hierarchical backbone is the preprocessor's `max_sentences` (its sentence
+    RNN runs over `rows * sentences` sequences), as the preprocessor pads it.
+    """
+    shape = (None, None)
+    if classifier.backbone.structure == "hierarchical":
+        if classifier.preprocessor is None:
+            raise ValueError(
+                "`tflite_signatures` of a hierarchical SentimentClassifier needs its "
+                "preprocessor's `max_sentences` (a static sentence axis); this one "
+                "was built with preprocessor=None."
+            )
+        shape = (None, classifier.preprocessor.max_sentences, None)
+    row_spec = tf.TensorSpec((classifier.num_classes,), tf.float32)
+
+    def row_probabilities(token_ids):
+        # (length,) or (max_sentences, length) -> (num_classes,).
+        token_ids = token_ids[None]
+        inputs = {"token_ids": token_ids, "padding_mask": tf.not_equal(token_ids, 0)}
+        logits = classifier(inputs, training=False)
+        return tf.cast(probabilities(classifier, logits)[0], tf.float32)
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.int32, name="token_ids")])
     def serving_default(token_ids):
-        inputs = {"token_ids": token_ids, "padding_mask": tf.not_equal(token_ids, 0)}
-        logits = classifier(inputs, training=False)
-        return {"probabilities": probabilities(classifier, logits)}
+        probs = tf.map_fn(row_probabilities, token_ids, fn_output_signature=row_spec)
+        return {"probabilities": probs}
 
     return {"serving_default": serving_default}
 
@@ -89,11 +111,11 @@ def text_assets(classifier):
     """What a device needs to turn text into the TFLite model's `token_ids`.
 
     Returns:
-        A JSON-ready dict: `format`, `tokenizer` (`TextTokenizer` arguments),
-        `vocabulary` (tokens in id order), `reserved_tokens` (ids 0-3; text never
-        maps to them: a token spelled like one is `<oov>`), `pad_id`, `oov_id`,
-        `sequence_length` (pad or cut to it), `max_sentences`, `sentence_split`
-        (the regexes of hierarchical mode), `num_classes` and `class_names`.
+        A JSON-ready dict: `format`, the text settings of
+        `vqa_export.text_preprocessor_assets` (`tokenizer`, `vocabulary`,
+        `reserved_tokens`, the special ids, `sequence_length`, `overflow`),
+        `max_sentences`, `sentence_split` (the regexes of hierarchical mode),
+        `num_classes` and `class_names`.
     """
     preprocessor = classifier.preprocessor
     if preprocessor is None:
@@ -101,33 +123,12 @@ def text_assets(classifier):
             "`export_text_assets` needs a preprocessor; this SentimentClassifier was "
             "built with preprocessor=None."
         )
-    tokenizer = preprocessor.tokenizer
-    vocabulary = preprocessor.vocabulary
     return {
         "format": TEXT_ASSETS_FORMAT,
-        "tokenizer": {
-            "mode": tokenizer.mode,
-            "lowercase": tokenizer.lowercase,
-            "strip_punctuation": tokenizer.strip_punctuation,
-        },
-        "vocabulary": vocabulary.tokens,
-        "reserved_tokens": list(RESERVED_TOKENS),
-        "pad_id": vocabulary.pad_id,
-        "oov_id": vocabulary.oov_id,
-        "sequence_length": preprocessor.sequence_length,
+        **text_preprocessor_assets(preprocessor.text_preprocessor),
         "max_sentences": preprocessor.max_sentences,
         "sentence_split": {"line_break": LINE_BREAK, "sentence_end": SENTENCE_END},
         "num_classes": classifier.num_classes,
         "class_names": classifier.class_names,
     }
 
-
-def export_text_assets(classifier, path):
-    """Writes `text_assets(classifier)` as UTF-8 JSON to `path`; returns `path`."""
-    path = os.fspath(path)
-    if not path.endswith(".json"):
-        raise ValueError(f"`path` must name a .json file, got {path!r}.")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(text_assets(classifier), f, ensure_ascii=False, indent=1)
-    return path

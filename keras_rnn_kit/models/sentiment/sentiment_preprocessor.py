@@ -135,7 +135,8 @@ class SentimentPreprocessor(keras.layers.Layer):
 
     def get_vocabulary(self):
         """The vocabulary's tokens in id order; `export_saved_model` writes them
-        as the asset `<layer name>.vocab.txt`."""
+        as the asset `<layer name>.vocab.txt` (this layer's name: the inner
+        `TextPreprocessor` holds the same tokens and gets no file of its own)."""
         return self.vocabulary.tokens
 
     def __call__(self, x, y=None, sample_weight=None, **kwargs):

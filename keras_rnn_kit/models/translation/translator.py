@@ -8,6 +8,7 @@ from keras import ops
 from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.metrics.masked_token_accuracy import MaskedTokenAccuracy
 from keras_rnn_kit.models.task import Task
+from keras_rnn_kit.models.translation import translator_assets
 from keras_rnn_kit.models.translation import translator_signatures
 from keras_rnn_kit.models.translation.translation_backbone import TranslationBackbone
 from keras_rnn_kit.models.translation.translation_preprocessor import (
@@ -171,6 +172,11 @@ class Translator(Task):
         """`{"encode", "step"}` with batch 1, for `export_tflite` and
         `TFLiteRunner`; see `translator_signatures.tflite_signatures`."""
         return translator_signatures.tflite_signatures(self)
+
+    def text_assets(self):
+        """Source and target text settings a TFLite deployment needs; see
+        `translator_assets.text_assets`."""
+        return translator_assets.text_assets(self)
 
     def _sampler(self, beam_width, max_length, length_penalty):
         check_positive_int("beam_width", beam_width)

@@ -3,7 +3,7 @@
 `serving_signatures` serve raw inputs with core TF ops only (stock TF Serving):
 encoded image bytes (`decode_image_bytes`), the question, the history rounds and
 the candidate answers as strings, tokenized by the preprocessor in the graph.
-`tflite_signatures` take batch-1 numbers: `encode` turns a float image and the
+`tflite_signatures` take numbers (any batch): `encode` turns a float image and the
 token ids of the question and the history rounds into the dialog encoding, and
 `score` scores one candidate answer's token ids against it (a device loops over
 the candidates; see `tflite_signatures` for why); the vocabulary and the three
@@ -16,7 +16,6 @@ import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import decode_image_bytes
 from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
-from keras_rnn_kit.models.vqa.vqa_export import write_json
 from keras_rnn_kit.utils.validation import check_positive_int
 
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.visual_dialog_text_assets/1"
@@ -101,25 +100,28 @@ def serving_signatures(model):
 
 
 def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
-    """`encode` and `score`, batch 1: the candidates become a loop on the device.
+    """`encode` and `score`: the dialog once, then a batch of candidates.
 
-    One signature cannot take a variable number of candidates: the answer RNN
-    runs over `batch * options` candidate sequences (`CandidateEncoder`), and a
-    LiteRT `WHILE` loop needs a static batch (`TensorListReserve requires
-    element_shape to be static`), so an unknown candidate count does not
-    convert. Instead `encode`
-    encodes the dialog once and `score` encodes and scores one candidate; a
-    device runs `score` for each candidate. The history has a static
+    A LiteRT `WHILE` loop (each recurrent encoder) converts to builtins only
+    with a static batch (`TensorListReserve requires element_shape to be
+    static`), so each signature runs its rows one after another through
+    `tf.map_fn`, calling the model at batch 1; the batch axis stays unknown.
+    The candidates cannot be one axis of one signature (the answer RNN runs
+    over `batch * options` sequences inside the loop), so `encode` encodes the
+    dialog and `score` scores candidates as rows: a device passes the encoding
+    repeated once per candidate, in one call. The history has a static
     `max_rounds` for the same reason: pad it with all-`<pad>` rounds, which both
     encoders skip (the encoding is unchanged). `max_rounds` defaults to
     `MAX_HISTORY_ROUNDS`, the SavedModel's limit, and may not exceed it.
 
-    `encode`: `images` float32 `(1, size, size, 3)` in `[0, 1]`, `token_ids`
-    int32 `(1, question_length)` and `history_token_ids`
-    `(1, max_rounds, history_length)` in; `encoding` `(1, units)` out.
-    `score`: `encoding` and `candidate_token_ids` `(1, answer_length)` in;
-    `score` `(1,)` (the model's score of that candidate) out. Every padding mask
-    is `token_ids != 0`.
+    `encode`: `images` float32 `(batch, size, size, 3)` in `[0, 1]`,
+    `token_ids` int32 `(batch, question_length)` and `history_token_ids`
+    `(batch, max_rounds, history_length)` in; `encoding` `(batch, units)` out.
+    `score`: `encoding` `(batch, units)` and `candidate_token_ids`
+    `(batch, answer_length)` in; `score` `(batch,)` (the model's score of each
+    row's candidate) out. Every padding mask is `token_ids != 0`, so the token
+    axes may be cut after their last non-padding column (`length` is unknown in
+    the signatures: fewer recurrent steps, the same outputs).
     """
     _require_preprocessor(model, "tflite_signatures")
     check_positive_int("max_rounds", max_rounds)
@@ -129,7 +131,6 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
             f"(the SavedModel export's limit), got {max_rounds}."
         )
     backbone = model.backbone
-    preprocessor = model.preprocessor
     size = backbone.image_size
     names = ("images", "token_ids", "padding_mask", "history_token_ids")
     names += ("history_padding_mask",)
@@ -139,18 +140,9 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
     embedding = backbone.get_layer("token_embedding")
     answer_rnn = backbone.get_layer("answer_rnn").layer
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec((1, size, size, 3), tf.float32, name="images"),
-            tf.TensorSpec((1, None), tf.int32, name="token_ids"),
-            tf.TensorSpec(
-                (1, max_rounds, preprocessor.history_length),
-                tf.int32,
-                name="history_token_ids",
-            ),
-        ]
-    )
-    def encode(images, token_ids, history_token_ids):
+    def encode_row(row):
+        # One dialog, each input with a batch axis of 1 -> (units,).
+        images, token_ids, history_token_ids = (value[None] for value in row)
         inputs = {
             "images": images,
             "token_ids": token_ids,
@@ -158,24 +150,48 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
             "history_token_ids": history_token_ids,
             "history_padding_mask": tf.not_equal(history_token_ids, 0),
         }
-        return {"encoding": encoder(inputs, training=False)}
+        return tf.cast(encoder(inputs, training=False)[0], tf.float32)
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec((1, backbone.units), tf.float32, name="encoding"),
-            tf.TensorSpec(
-                (1, backbone.answer_length), tf.int32, name="candidate_token_ids"
-            ),
-        ]
-    )
-    def score(encoding, candidate_token_ids):
-        # (1, answer_length) -> (1, units) -> the dot product with the encoding.
+    def score_row(row):
+        # (answer_length,) -> (1, units) -> the dot product with the encoding.
+        encoding, candidate_token_ids = row[0][None], row[1][None]
         candidate = answer_rnn(
             embedding(candidate_token_ids),
             mask=tf.not_equal(candidate_token_ids, 0),
             training=False,
         )
-        return {"score": tf.reduce_sum(encoding * candidate, axis=-1)}
+        return tf.cast(tf.reduce_sum(encoding * candidate), tf.float32)
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, size, size, 3), tf.float32, name="images"),
+            tf.TensorSpec((None, None), tf.int32, name="token_ids"),
+            # Token axes of any length up to the preprocessor's (a caller may
+            # cut trailing padding): only the rounds axis must be static.
+            tf.TensorSpec((None, max_rounds, None), tf.int32, name="history_token_ids"),
+        ]
+    )
+    def encode(images, token_ids, history_token_ids):
+        encoding = tf.map_fn(
+            encode_row,
+            (images, token_ids, history_token_ids),
+            fn_output_signature=tf.TensorSpec((backbone.units,), tf.float32),
+        )
+        return {"encoding": encoding}
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, backbone.units), tf.float32, name="encoding"),
+            tf.TensorSpec((None, None), tf.int32, name="candidate_token_ids"),
+        ]
+    )
+    def score(encoding, candidate_token_ids):
+        scores = tf.map_fn(
+            score_row,
+            (encoding, candidate_token_ids),
+            fn_output_signature=tf.TensorSpec((), tf.float32),
+        )
+        return {"score": scores}
 
     return {"encode": encode, "score": score}
 
@@ -193,8 +209,3 @@ def text_assets(model):
         "history": text_preprocessor_assets(preprocessor.history_text),
         "answer": text_preprocessor_assets(preprocessor.answer_text),
     }
-
-
-def export_text_assets(model, path):
-    """Writes `text_assets(model)` as JSON to `path`; returns `path`."""
-    return write_json(text_assets(model), path)

@@ -30,7 +30,7 @@ class VisualDialogModel(Task):
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` scores
     and ranks raw inputs (image bytes, question, history and candidate strings)
-    with core TF ops, `tflite_signatures()` gives batch-1 `encode` (dialog) and
+    with core TF ops, `tflite_signatures()` gives `encode` (dialog) and
     `score` (one candidate) signatures, and `export_text_assets(path)` writes the
     vocabulary and lengths as JSON (see `visual_dialog_export`).
 
@@ -158,7 +158,7 @@ class VisualDialogModel(Task):
         `visual_dialog_export.tflite_signatures`."""
         return visual_dialog_export.tflite_signatures(self, max_rounds)
 
-    def export_text_assets(self, path):
-        """Writes the vocabulary and lengths as JSON to `path` (a `.json` file);
-        returns `path`."""
-        return visual_dialog_export.export_text_assets(self, path)
+    def text_assets(self):
+        """The vocabulary and lengths a TFLite deployment needs; see
+        `visual_dialog_export.text_assets`."""
+        return visual_dialog_export.text_assets(self)

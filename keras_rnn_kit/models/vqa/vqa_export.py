@@ -4,14 +4,11 @@
 encoded image bytes are decoded with `tf.io.decode_image` and resized with
 `tf.image.resize` (`decode_image_bytes`, shared by the vision applications), and
 questions go through the preprocessor's `tf.strings` tokenizer and lookup table.
-`tflite_signatures` take a batch-1 float image and question token ids; the
+`tflite_signatures` take float images and question token ids (any batch); the
 question vocabulary and tokenizer settings travel next to the `.tflite` as JSON
 (`text_assets`), so a device tokenizes with `TextTokenizer.tokenize_python` and a
 plain dict.
 """
-
-import json
-import os
 
 import keras
 import tensorflow as tf
@@ -73,32 +70,47 @@ def serving_signatures(model):
 
 
 def tflite_signatures(model):
-    """`serving_default`: `images` float32 `(1, size, size, 3)` in `[0, 1]` (or
-    `image_features` `(1, image_feature_dim)` for a feature backbone) and
-    `token_ids` int32 `(1, length)` in, `probabilities` `(1, num_answers)` out.
-    The padding mask is `token_ids != 0` (`<pad>` is id 0)."""
+    """`serving_default`: `images` float32 `(batch, size, size, 3)` in `[0, 1]`
+    (or `image_features` `(batch, image_feature_dim)` for a feature backbone)
+    and `token_ids` int32 `(batch, length)` in, `probabilities`
+    `(batch, num_answers)` float32 out. The padding mask is `token_ids != 0`
+    (`<pad>` is id 0).
+
+    The batch may be any size, but its rows run one after another: the question
+    RNN's `WHILE` loop converts to LiteRT builtins only with a static batch, so
+    a `tf.map_fn` over the rows calls the model at batch 1.
+    """
     backbone = model.backbone
     if backbone.image_feature_dim is None:
         size = backbone.image_size
-        image_spec = tf.TensorSpec((1, size, size, 3), tf.float32, name="images")
+        image_spec = tf.TensorSpec((None, size, size, 3), tf.float32, name="images")
     else:
-        shape = (1, backbone.image_feature_dim)
+        shape = (None, backbone.image_feature_dim)
         image_spec = tf.TensorSpec(shape, tf.float32, name="image_features")
+    row_spec = tf.TensorSpec((len(model.answers),), tf.float32)
 
-    @tf.function(
-        input_signature=[
-            image_spec,
-            tf.TensorSpec((1, None), tf.int32, name="token_ids"),
-        ]
-    )
-    def serving_default(image, token_ids):
+    def row_probabilities(row):
+        # One image and its question, each with a batch axis of 1.
+        image, token_ids = row[0][None], row[1][None]
         inputs = {
             image_spec.name: image,
             "token_ids": token_ids,
             "padding_mask": tf.not_equal(token_ids, 0),
         }
         logits = model(inputs, training=False)
-        return {"probabilities": keras.ops.softmax(logits, axis=-1)}
+        return tf.cast(keras.ops.softmax(logits, axis=-1)[0], tf.float32)
+
+    @tf.function(
+        input_signature=[
+            image_spec,
+            tf.TensorSpec((None, None), tf.int32, name="token_ids"),
+        ]
+    )
+    def serving_default(image, token_ids):
+        probabilities = tf.map_fn(
+            row_probabilities, (image, token_ids), fn_output_signature=row_spec
+        )
+        return {"probabilities": probabilities}
 
     return {"serving_default": serving_default}
 
@@ -106,8 +118,9 @@ def tflite_signatures(model):
 def text_preprocessor_assets(text_preprocessor):
     """A `TextPreprocessor` as JSON-ready settings: `tokenizer` (`TextTokenizer`
     arguments), `vocabulary` (tokens in id order), `reserved_tokens` (text never
-    maps to them), `pad_id`, `oov_id`, `go_id`, `eos_id`, `add_go`, `add_eos`
-    and `sequence_length` (pad or cut to it)."""
+    maps to them), `pad_id`, `oov_id`, `go_id`, `eos_id`, `add_go`, `add_eos`,
+    `sequence_length` (pad to it) and `overflow` (`"error"` or `"truncate"`
+    for longer texts): what `keras_rnn_kit.data.text_rules.TextEncoder` takes."""
     tokenizer = text_preprocessor.tokenizer
     vocabulary = text_preprocessor.vocabulary
     return {
@@ -125,6 +138,7 @@ def text_preprocessor_assets(text_preprocessor):
         "add_go": text_preprocessor.add_go,
         "add_eos": text_preprocessor.add_eos,
         "sequence_length": text_preprocessor.sequence_length,
+        "overflow": text_preprocessor.overflow,
     }
 
 
@@ -139,14 +153,3 @@ def text_assets(model):
         "image_size": model.preprocessor.image_size,
         "answers": list(model.answers),
     }
-
-
-def write_json(assets, path):
-    """Writes `assets` as UTF-8 JSON to `path` (a `.json` file); returns `path`."""
-    path = os.fspath(path)
-    if not path.endswith(".json"):
-        raise ValueError(f"`path` must name a .json file, got {path!r}.")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(assets, f, ensure_ascii=False, indent=1)
-    return path

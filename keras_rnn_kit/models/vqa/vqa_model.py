@@ -22,7 +22,7 @@ class VQAModel(Task):
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` serves
     encoded image bytes and question strings (core TF ops only),
-    `tflite_signatures()` takes a batch-1 float image and question token ids, and
+    `tflite_signatures()` takes float images and question token ids, and
     `export_text_assets(path)` writes the question vocabulary and tokenizer
     settings as JSON for the device (see `vqa_export`).
 
@@ -191,10 +191,10 @@ class VQAModel(Task):
         """Batch-1 TFLite signatures; see `vqa_export.tflite_signatures`."""
         return vqa_export.tflite_signatures(self)
 
-    def export_text_assets(self, path):
-        """Writes `vqa_export.text_assets(self)` as JSON to `path` (a `.json`
-        file) and returns `path`."""
-        return vqa_export.write_json(vqa_export.text_assets(self), path)
+    def text_assets(self):
+        """The question settings, image size and answers a TFLite deployment
+        needs; see `vqa_export.text_assets`."""
+        return vqa_export.text_assets(self)
 
     def get_config(self):
         return {

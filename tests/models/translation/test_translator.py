@@ -1,5 +1,6 @@
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -130,3 +131,15 @@ def test_config_round_trip():
         clone.preprocessor.target_vocabulary
         == translator.preprocessor.target_vocabulary
     )
+
+
+def test_fit_on_a_dataset_warns_about_nothing():
+    # Keras warns that `shuffle=True` is ignored for a dataset on every fit;
+    # tasks take a dataset as shuffled already (`make_dataset` shuffles).
+    translator = build_translator()
+    translator.compile()
+    dataset = translator.preprocessor.make_dataset(SOURCES[:4], TARGETS[:4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = translator.fit(dataset, epochs=1, verbose=0)
+    assert len(history.history["loss"]) == 1
