@@ -11,6 +11,7 @@ from benchmarks import application_tflite  # noqa: E402
 from benchmarks import bptt_scaling  # noqa: E402
 from benchmarks import bundle_trimming  # noqa: E402
 from benchmarks import cell_speed  # noqa: E402
+from benchmarks import heldout_translation  # noqa: E402
 from benchmarks import masked_training  # noqa: E402
 from benchmarks import new_lengths  # noqa: E402
 from benchmarks import tflite_latency  # noqa: E402
@@ -25,6 +26,7 @@ SECTIONS = (
     "new_lengths",
     "applications",
     "app_tflite",
+    "heldout",
 )
 
 
@@ -38,14 +40,16 @@ def main(argv=None):
     parser.add_argument("--out", default=RESULTS, help="folder for the results")
     parser.add_argument(
         "--only",
-        default=",".join(SECTIONS),
+        default=",".join(s for s in SECTIONS if s != "heldout"),
         help="comma-separated sections: cells (train/infer per cell), bptt "
         "(scaling with sequence length), tflite (LiteRT latency and size), masked "
         "(masked BiLSTM training on length-bucketed batches), new_lengths (batch-1 "
         "inference at 19 new lengths, compiles included), applications (a "
         "training epoch of each application), app_tflite (each application's "
         "LiteRT file, batch 1: size and latency, masked loop vs trimmed loop vs "
-        "trimmed fused LSTM; the bundle's padding cut)",
+        "trimmed fused LSTM; the bundle's padding cut), heldout (zh->en formatted "
+        "text with held-out numbers: Translator defaults vs a char-level seq2seq; "
+        "not in the default run, about 10 min)",
     )
     args = parser.parse_args(argv)
     sections = set(args.only.split(","))
@@ -68,6 +72,8 @@ def main(argv=None):
     if "app_tflite" in sections:
         records += application_tflite.run(repeats=200 if args.quick else 1000)
         records += bundle_trimming.run(repeats=200 if args.quick else 1000)
+    if "heldout" in sections:
+        records.append(heldout_translation.run())
     if "cells" in sections:
         peak = cell_speed.matmul_peak_flops(repeats=repeats)
         for record in records:

@@ -6,7 +6,6 @@ import keras
 import tensorflow as tf
 
 from keras_rnn_kit.data.text_tokenizer import TextTokenizer
-from keras_rnn_kit.data.text_tokenizer import join_tokens_tf
 from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.data.vocabulary import OOV_TOKEN
 from keras_rnn_kit.data.vocabulary import RESERVED_TOKENS
@@ -202,8 +201,9 @@ class TextPreprocessor(keras.layers.Layer):
     def detokenize(self, ids):
         """Turns ids back into text.
 
-        Stops at the first `<eos>`, drops `<pad>` and `<go>`, and joins tokens with
-        spaces except between two CJK characters.
+        Stops at the first `<eos>`, drops `<pad>` and `<go>`, and joins the
+        tokens with the tokenizer's `join` (spaces except between two CJK
+        characters; for `mode="pieces"` the text as written).
 
         Args:
             ids: int tensor or array `(batch, time)`.
@@ -237,7 +237,7 @@ class TextPreprocessor(keras.layers.Layer):
             & (ids != self.vocabulary.go_id)
         )
         tokens = tf.ragged.boolean_mask(tf.gather(self._id_to_token, ids), keep)
-        return join_tokens_tf(tokens)
+        return self.tokenizer.join(tokens)
 
     def get_config(self):
         config = {

@@ -17,7 +17,17 @@ The tokenization rules (`tokenize`), in order:
 3. ASCII `\\t\\n\\v\\f\\r`, NUL and Unicode separators (`Z*`) separate tokens.
 4. `mode="auto"`: each CJK character (`CJK_RANGES`) is its own token, other text
    splits on whitespace; `"word"`: whitespace only; `"char"`: every
-   non-whitespace character is a token.
+   non-whitespace character is a token; `"pieces"`: reversible pieces (below).
+
+`mode="pieces"` keeps what a reader sees, so that `join` gives the text back:
+each ASCII digit, CJK character and (kept) punctuation or symbol character is a
+piece of its own, and each run of other characters between them is one piece;
+the first piece after whitespace starts with `PIECE_MARK` ("▁", as in
+SentencePiece), the text's first piece included. `join` concatenates the pieces
+and turns each mark back into one space: `"Paid RMB 3,450."` gives `▁Paid`,
+`▁RMB`, `▁3`, `,`, `4`, `5`, `0`, `.` and back (whitespace runs become one
+space, leading and trailing whitespace goes). A model therefore spells numbers
+it never saw digit by digit, and its output keeps case and punctuation.
 
 The id rules (`TextEncoder`, the settings of `TextPreprocessor`): tokens at or
 past the reserved ids look themselves up, anything else is `<oov>` (text never
@@ -48,7 +58,9 @@ CJK_RANGES = (
     (0xFF66, 0xFF9F),  # Halfwidth Katakana
     (0x20000, 0x3134F),  # CJK Unified Ideographs Extensions B-G
 )
-MODES = ("auto", "word", "char")
+MODES = ("auto", "word", "char", "pieces")
+PIECE_MARK = "\u2581"
+DIGITS = frozenset("0123456789")
 OVERFLOW_MODES = ("error", "truncate")
 
 ASCII_SEPARATORS = frozenset("\x00\t\n\v\f\r")
@@ -76,6 +88,41 @@ def is_punctuation(char: str) -> bool:
     return unicodedata.category(char)[0] in "PS"
 
 
+def _word_pieces(word: str, strip_punctuation: bool) -> list[str]:
+    """Rule 4 of `mode="pieces"` for one whitespace-free word (marked)."""
+    pieces, run = [], ""
+    for char in word:
+        if (
+            char in DIGITS
+            or is_cjk_char(char)
+            or (not strip_punctuation and is_punctuation(char))
+        ):
+            if run:
+                pieces.append(run)
+            pieces.append(char)
+            run = ""
+        else:
+            run += char
+    if run:
+        pieces.append(run)
+    pieces[0] = PIECE_MARK + pieces[0]
+    return pieces
+
+
+def join(tokens: list[str], mode: str = "auto") -> str:
+    """Tokens back to text: `join_tokens`, or for `mode="pieces"` the pieces
+    concatenated with each `PIECE_MARK` turned into a space.
+
+    Example:
+
+    >>> join(["▁Paid", "▁RMB", "▁3", ",", "4", "5", "0", "."], mode="pieces")
+    'Paid RMB 3,450.'
+    """
+    if mode != "pieces":
+        return join_tokens(tokens)
+    return "".join(tokens).replace(PIECE_MARK, " ").removeprefix(" ")
+
+
 def join_tokens(tokens: list[str]) -> str:
     """Joins tokens with spaces, except between two CJK characters.
 
@@ -97,7 +144,7 @@ def tokenize(
 
     Args:
         text: a `str` or UTF-8 `bytes`.
-        mode: `"auto"`, `"word"` or `"char"`.
+        mode: `"auto"`, `"word"`, `"char"` or `"pieces"`.
         lowercase: lower-case first.
         strip_punctuation: turn punctuation and symbols into spaces.
 
@@ -108,6 +155,8 @@ def tokenize(
 
     >>> tokenize("我爱机器学习 with Keras!")
     ['我', '爱', '机', '器', '学', '习', 'with', 'keras']
+    >>> tokenize("May 17, 2023", "pieces", lowercase=False, strip_punctuation=False)
+    ['▁May', '▁1', '7', ',', '▁2', '0', '2', '3']
     """
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
@@ -121,6 +170,19 @@ def tokenize(
         )
     if lowercase:
         text = text.lower()
+    if mode == "pieces":
+        text = "".join(
+            " "
+            if is_separator(char) or (strip_punctuation and is_punctuation(char))
+            else char
+            for char in text
+        )
+        return [
+            piece
+            for word in text.split(" ")
+            if word
+            for piece in _word_pieces(word, strip_punctuation)
+        ]
     pieces = []
     for char in text:
         if is_separator(char) or (strip_punctuation and is_punctuation(char)):
@@ -204,7 +266,7 @@ class TextEncoder:
 
     def decode(self, ids) -> str:
         """Ids -> text: stops at the first `<eos>`, drops `<pad>` and `<go>`, and
-        joins the tokens with `join_tokens`."""
+        joins the tokens with `join` (the tokenizer's `mode`)."""
         settings, tokens = self.settings, []
         for token_id in ids:
             token_id = int(token_id)
@@ -217,7 +279,7 @@ class TextEncoder:
                 break
             if token_id not in (settings["pad_id"], settings["go_id"]):
                 tokens.append(self.vocabulary[token_id])
-        return join_tokens(tokens)
+        return join(tokens, self.settings["tokenizer"].get("mode", "auto"))
 
 
 def split_sentences(text: str | bytes, line_break: str, sentence_end: str) -> list:

@@ -25,7 +25,9 @@ The rules, in order:
    characters are ordinary characters.
 4. `mode="auto"`: each CJK character (Han, Hiragana, Katakana, Hangul) is its own
    token, everything else splits on whitespace; `"word"`: whitespace only; `"char"`:
-   every non-whitespace character is a token.
+   every non-whitespace character is a token; `"pieces"`: reversible pieces, each
+   digit, CJK and kept punctuation character on its own and a mark ("▁") on the
+   first piece after whitespace (`text_rules`), joined back by `join`.
 
 Character classes (punctuation, separators, cased letters) come from the running
 Python's `unicodedata` (Unicode 14.0 on Python 3.11) on both paths; a graph keeps the
@@ -43,6 +45,7 @@ import tensorflow as tf
 from keras_rnn_kit.data import text_rules
 from keras_rnn_kit.data.text_rules import CJK_RANGES
 from keras_rnn_kit.data.text_rules import MODES
+from keras_rnn_kit.data.text_rules import PIECE_MARK
 from keras_rnn_kit.data.text_rules import is_cjk_char  # noqa: F401 (re-exported)
 from keras_rnn_kit.data.text_rules import is_separator
 from keras_rnn_kit.data.text_rules import join_tokens  # noqa: F401 (re-exported)
@@ -162,8 +165,10 @@ class TextTokenizer(keras.layers.Layer):
 
     Args:
         mode: `"auto"` (words, plus one token per CJK character, so mixed text like
-            `"我爱机器学习 with Keras"` works), `"word"` (whitespace only) or `"char"`
-            (one token per non-whitespace character).
+            `"我爱机器学习 with Keras"` works), `"word"` (whitespace only), `"char"`
+            (one token per non-whitespace character) or `"pieces"` (reversible:
+            `join` gives the text back; digits, CJK and punctuation characters
+            are pieces of their own; the translator's default).
         lowercase: bool, lower-case the text first (Unicode-aware).
         strip_punctuation: bool, turn Unicode punctuation and symbols into spaces.
         **kwargs: base `keras.layers.Layer` arguments (`name`, ...).
@@ -213,11 +218,46 @@ class TextTokenizer(keras.layers.Layer):
             text = _lower_tf(text)
         if self.strip_punctuation:
             text = tf.strings.regex_replace(text, f"[{tables['punctuation']}]", " ")
+        if self.mode == "pieces":
+            return self._pieces(text, tables)
         if self.mode == "auto":
             text = tf.strings.regex_replace(text, f"([{_CJK_CLASS_RE2}])", r" \1 ")
         elif self.mode == "char":
             text = tf.strings.regex_replace(text, "([^ ])", r" \1 ")
         return tf.strings.split(text)
+
+    def _pieces(self, text, tables):
+        """Rule 4 of `mode="pieces"` (see `text_rules`) on normalized text."""
+        single = f"0-9{_CJK_CLASS_RE2}"
+        if not self.strip_punctuation:
+            single += tables["punctuation"]
+        # 1. A space before the first piece, so that it gets a mark as well.
+        text = tf.strings.join([" ", text])
+        # 2. Cut around single-character pieces, then at spaces, leaving a mark
+        # glued to the piece after each run of spaces (NUL is the cut: rule 3
+        # turned every NUL of the input into a space).
+        text = tf.strings.regex_replace(text, f"([{single}])", _MARK + r"\1" + _MARK)
+        text = tf.strings.regex_replace(text, " +", _MARK + PIECE_MARK)
+        text = tf.strings.regex_replace(text, f"{PIECE_MARK}{_MARK_RE2}+", PIECE_MARK)
+        pieces = tf.strings.split(text, sep=_MARK)
+        return tf.ragged.boolean_mask(
+            pieces, tf.logical_and(pieces != "", pieces != PIECE_MARK)
+        )
+
+    def join(self, tokens):
+        """Tokens back to text, the graph twin of `text_rules.join`.
+
+        Args:
+            tokens: `tf.string` tokens `(batch, None)` (ragged or dense).
+
+        Returns:
+            A `tf.string` tensor `(batch,)`.
+        """
+        if self.mode != "pieces":
+            return join_tokens_tf(tokens)
+        text = tf.strings.reduce_join(tokens, axis=-1, separator="")
+        text = tf.strings.regex_replace(text, PIECE_MARK, " ")
+        return tf.strings.regex_replace(text, "^ ", "")
 
     def tokenize_python(self, text: str | bytes) -> list[str]:
         """Pure-Python tokenization of one string, identical to `tokenize`."""

@@ -48,6 +48,7 @@ CASES = [
     {"sequence_length": 6, "overflow": "truncate", "add_go": True, "add_eos": True},
     {"sequence_length": 7, "overflow": "truncate", "add_eos": True, "mode": "char"},
     {"sequence_length": 40, "overflow": "error", "mode": "word"},
+    {"sequence_length": 30, "overflow": "truncate", "add_eos": True, "mode": "pieces"},
 ]
 
 

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_rnn_kit.data import TextTokenizer
+from keras_rnn_kit.data import text_rules
 from keras_rnn_kit.data.text_tokenizer import is_cjk_char
 from keras_rnn_kit.data.text_tokenizer import join_tokens
 from keras_rnn_kit.data.text_tokenizer import join_tokens_tf
@@ -141,7 +142,7 @@ def test_is_cjk_char():
 
 COMBINATIONS = [
     (mode, lowercase, strip_punctuation)
-    for mode in ("auto", "word", "char")
+    for mode in ("auto", "word", "char", "pieces")
     for lowercase in (True, False)
     for strip_punctuation in (True, False)
 ]
@@ -299,3 +300,22 @@ def test_graph_uses_only_core_ops():
     ops = {node.op for node in traced.graph.as_graph_def().node}
     assert {"UnicodeTranscode", "UnicodeDecode", "UnicodeEncode"} <= ops
     assert forbidden_saved_model_ops(ops) == {}
+
+
+def test_pieces_join_back_to_the_text_with_normalized_whitespace():
+    tokenizer = TextTokenizer("pieces", lowercase=False, strip_punctuation=False)
+    texts = [
+        t.decode("utf-8", "replace").replace(text_rules.PIECE_MARK, "")
+        for t in random_texts(1000, seed=7)
+    ] + ["Paid RMB 3,450.", "  The meeting was held on March 8, 2021. ", "3:15 p.m."]
+    tokens = tokenizer.tokenize(tf.constant(texts))
+    joined = [t.decode() for t in tokenizer.join(tokens).numpy()]
+    for text, got, pieces in zip(texts, joined, tokens.to_list(), strict=True):
+        spaced = "".join(" " if text_rules.is_separator(c) else c for c in text)
+        want = " ".join(word for word in spaced.split(" ") if word)
+        assert got == want == text_rules.join(
+            [p.decode() for p in pieces], "pieces"
+        ), text
+    assert tokenizer.tokenize_python("May 17, 2023") == [
+        "▁May", "▁1", "7", ",", "▁2", "0", "2", "3"
+    ]  # fmt: skip

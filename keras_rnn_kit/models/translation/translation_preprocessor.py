@@ -10,6 +10,18 @@ from keras_rnn_kit.data.vocabulary import Vocabulary
 from keras_rnn_kit.utils.validation import check_positive_int
 
 
+def default_source_tokenizer():
+    """The source side's default: `mode="pieces"` (one piece per CJK character,
+    digit and punctuation mark, words otherwise), lower-cased."""
+    return TextTokenizer(mode="pieces", lowercase=True, strip_punctuation=False)
+
+
+def default_target_tokenizer():
+    """The target side's default: `mode="pieces"` keeping case and punctuation,
+    so the decoder writes "The price is RMB 1,280." and can spell any number."""
+    return TextTokenizer(mode="pieces", lowercase=False, strip_punctuation=False)
+
+
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
 class TranslationPreprocessor(keras.layers.Layer):
     """Turns sentence pairs into teacher-forcing batches, with core TF ops only.
@@ -103,9 +115,13 @@ class TranslationPreprocessor(keras.layers.Layer):
             source_sequence_length: int > 0, or None for the longest source.
             target_sequence_length: int > 0 (decoder steps, `<eos>` included), or
                 None for the longest target plus one.
-            source_tokenizer: a `TextTokenizer`, default `TextTokenizer()` (one
-                token per CJK character, words otherwise).
-            target_tokenizer: a `TextTokenizer`, default `TextTokenizer()`.
+            source_tokenizer: a `TextTokenizer`, default `default_source_tokenizer()`:
+                lower-cased pieces, one per CJK character, digit and
+                punctuation mark.
+            target_tokenizer: a `TextTokenizer`, default `default_target_tokenizer()`:
+                pieces with case and punctuation kept, so that `translate`
+                returns text in the references' own form and spells numbers it
+                never saw digit by digit.
             overflow: `"error"` or `"truncate"`, for longer inputs later.
 
         Returns:
@@ -118,8 +134,8 @@ class TranslationPreprocessor(keras.layers.Layer):
             )
         if not sources:
             raise ValueError("`sources` must hold at least one sentence, got [].")
-        source_tokenizer = source_tokenizer or TextTokenizer()
-        target_tokenizer = target_tokenizer or TextTokenizer()
+        source_tokenizer = source_tokenizer or default_source_tokenizer()
+        target_tokenizer = target_tokenizer or default_target_tokenizer()
         source_tokens = [source_tokenizer.tokenize_python(s) for s in sources]
         target_tokens = [target_tokenizer.tokenize_python(t) for t in targets]
         if source_sequence_length is None:

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_rnn_kit.data.text_rules import PIECE_MARK
 from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.metrics.masked_token_accuracy import MaskedTokenAccuracy
 from keras_rnn_kit.models.task import Task
@@ -289,8 +290,9 @@ class Translator(Task):
             target_tokens = vocabulary.decode(row_ids[:end], strip_special=False)
             results.append(
                 {
-                    "source_tokens": source_tokens,
-                    "target_tokens": target_tokens,
+                    # Labels as read: without the pieces' word-start mark.
+                    "source_tokens": [t.lstrip(PIECE_MARK) for t in source_tokens],
+                    "target_tokens": [t.lstrip(PIECE_MARK) for t in target_tokens],
                     "weights": np.asarray(weights[row])[
                         : len(target_tokens), : len(source_tokens)
                     ],

@@ -17,7 +17,9 @@ def preprocessor():
 def test_teacher_forcing_shift_and_weights(preprocessor):
     x, y, weights = preprocessor(["三百零五"], ["three hundred five"])
     vocabulary = preprocessor.target_vocabulary
-    words = vocabulary.encode(["three", "hundred", "five"])
+    # Pieces, each word marked as following whitespace: "▁three" ...
+    words = vocabulary.encode(["▁three", "▁hundred", "▁five"])
+    assert min(words) > 3, "every piece is in the vocabulary"
     length = preprocessor.target_sequence_length
     assert length == max(len(t.split()) for t in TARGETS) + 1  # + <eos>
     pad = [0] * (length - 4)
@@ -25,7 +27,7 @@ def test_teacher_forcing_shift_and_weights(preprocessor):
     assert x["decoder_token_ids"].numpy().tolist() == [[2] + words + [3] + pad[1:]]
     assert y.numpy().tolist() == [words + [3] + pad]
     assert weights.numpy().tolist() == [[1.0] * 4 + [0.0] * len(pad)]
-    source = preprocessor.source_vocabulary.encode(list("三百零五"))
+    source = preprocessor.source_vocabulary.encode(["▁三", "百", "零", "五"])
     assert x["token_ids"].numpy().tolist() == [source + [0] * 3]
     assert x["padding_mask"].numpy().tolist() == [[True] * 4 + [False] * 3]
 
