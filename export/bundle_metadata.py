@@ -31,38 +31,32 @@ _SUMMARIES = {
 }
 
 
-def signature_of_subgraph_zero(content: bytes) -> str:
-    """The name of the signature whose subgraph is subgraph 0."""
+def _subgraph_zero_definition(content: bytes):
+    """The `SignatureDef` whose subgraph is subgraph 0."""
     model = schema.Model.GetRootAs(content, 0)
     for i in range(model.SignatureDefsLength()):
-        signature = model.SignatureDefs(i)
-        if signature.SubgraphIndex() == 0:
-            return signature.SignatureKey().decode()
+        definition = model.SignatureDefs(i)
+        if definition.SubgraphIndex() == 0:
+            return definition
     raise ValueError("`content` has no signature on subgraph 0.")
 
 
-def _ordered(content: bytes, signature: str, kind: str) -> list[str]:
-    """The signature's input or output names in subgraph 0's tensor order."""
-    model = schema.Model.GetRootAs(content, 0)
-    subgraph = model.Subgraphs(0)
-    for i in range(model.SignatureDefsLength()):
-        definition = model.SignatureDefs(i)
-        if definition.SignatureKey().decode() != signature:
-            continue
-        getter = definition.Inputs if kind == "inputs" else definition.Outputs
-        count = (
-            definition.InputsLength()
-            if kind == "inputs"
-            else definition.OutputsLength()
-        )
-        by_tensor = {
-            getter(j).TensorIndex(): getter(j).Name().decode() for j in range(count)
-        }
-        indices = (
-            subgraph.InputsAsNumpy() if kind == "inputs" else subgraph.OutputsAsNumpy()
-        )
-        return [by_tensor[int(index)] for index in indices]
-    raise ValueError(f"No signature {signature!r} in `content`.")
+def signature_of_subgraph_zero(content: bytes) -> str:
+    """The name of the signature whose subgraph is subgraph 0."""
+    return _subgraph_zero_definition(content).SignatureKey().decode()
+
+
+def _ordered(content: bytes, definition, kind: str) -> list[str]:
+    """`definition`'s input or output names in subgraph 0's tensor order."""
+    subgraph = schema.Model.GetRootAs(content, 0).Subgraphs(0)
+    if kind == "inputs":
+        pairs = [definition.Inputs(j) for j in range(definition.InputsLength())]
+        indices = subgraph.InputsAsNumpy()
+    else:
+        pairs = [definition.Outputs(j) for j in range(definition.OutputsLength())]
+        indices = subgraph.OutputsAsNumpy()
+    by_tensor = {pair.TensorIndex(): pair.Name().decode() for pair in pairs}
+    return [by_tensor[int(index)] for index in indices]
 
 
 # Which bundle file holds the vocabulary of each token tensor: the first present.
@@ -110,7 +104,8 @@ def bundle_metadata(
         names: `{what: file name}` (`text_vocabulary`, `source_vocabulary`,
             `labels`, ...).
     """
-    signature = signature_of_subgraph_zero(content)
+    definition = _subgraph_zero_definition(content)
+    signature = definition.SignatureKey().decode()
     metadata = {
         "name": f"keras_rnn_kit {application}",
         "description": f"{_SUMMARIES[application]} Subgraph 0 is the "
@@ -122,7 +117,7 @@ def bundle_metadata(
     }
     for kind in ("inputs", "outputs"):
         metadata[f"{kind[:-1]}_tensor_metadata"] = [
-            _tensor(name, assets, names) for name in _ordered(content, signature, kind)
+            _tensor(name, assets, names) for name in _ordered(content, definition, kind)
         ]
     used = {
         file["name"]

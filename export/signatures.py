@@ -185,15 +185,8 @@ def step_loops(model):
     step loop converts to a builtin `WHILE`. Every `implementation` value is set
     to `"loop"` while the context is open and restored afterwards.
     """
-    layers = [layer for layer in iter_layers(model) if isinstance(layer, KitRNN)]
-    saved = [layer.implementation for layer in layers]
-    try:
-        for layer in layers:
-            layer.implementation = "loop"
+    with _set_on_layers(model, KitRNN, "implementation", "loop"):
         yield
-    finally:
-        for layer, implementation in zip(layers, saved, strict=True):
-            layer.implementation = implementation
 
 
 @contextlib.contextmanager
@@ -208,12 +201,20 @@ def text_overflow(model, overflow: str):
     """
     check_choice("overflow", overflow, OVERFLOW_MODES)
     kinds = (TextPreprocessor, SentimentPreprocessor)
+    with _set_on_layers(model, kinds, "overflow", overflow):
+        yield
+
+
+@contextlib.contextmanager
+def _set_on_layers(model, kinds, attribute: str, value):
+    """Sets `attribute` to `value` on every layer of `kinds` reachable from
+    `model` while the context is open; restores each layer's own value."""
     layers = [layer for layer in iter_layers(model) if isinstance(layer, kinds)]
-    saved = [layer.overflow for layer in layers]
+    saved = [getattr(layer, attribute) for layer in layers]
     try:
         for layer in layers:
-            layer.overflow = overflow
+            setattr(layer, attribute, value)
         yield
     finally:
-        for layer, value in zip(layers, saved, strict=True):
-            layer.overflow = value
+        for layer, own in zip(layers, saved, strict=True):
+            setattr(layer, attribute, own)

@@ -122,15 +122,15 @@ class TFLiteRunner:
                 f"model_path={model_path!r} and "
                 f"model_content={'bytes' if model_content else None}."
             )
+        if model_content is None:
+            with open(model_path, "rb") as f:
+                model_content = f.read()
         self.interpreter = Interpreter(
-            model_path=model_path, model_content=model_content, num_threads=num_threads
+            model_content=model_content, num_threads=num_threads
         )
         self.signatures = self.interpreter.get_signature_list()
         self._runners = {}
         self._input_specs = {}
-        if model_content is None:
-            with open(model_path, "rb") as f:
-                model_content = f.read()
         # `reset_all_variables` fails while any signature's variable tensors
         # (fused LSTM states) are unallocated, i.e. before its first call.
         self._unwarmed = len(self.signatures) > 1 and _has_variables(model_content)

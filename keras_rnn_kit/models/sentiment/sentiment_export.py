@@ -8,13 +8,13 @@ sequence length, class names) as JSON so that a device can turn text into ids
 with `keras_rnn_kit.data.text_rules.TextEncoder` (no TensorFlow).
 """
 
-
 import keras
 import tensorflow as tf
 
 from keras_rnn_kit.models.sentiment.sentiment_preprocessor import LINE_BREAK
 from keras_rnn_kit.models.sentiment.sentiment_preprocessor import SENTENCE_END
 from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
+from keras_rnn_kit.utils.batch_rows import map_rows
 
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.sentiment_text_assets/1"
 
@@ -73,13 +73,11 @@ def tflite_signatures(classifier):
     `(batch, num_classes)` float32 out. The padding mask is `token_ids != 0`
     (`<pad>` is id 0).
 
-    The batch may be any size, but its rows run one after another: a recurrent
-    `WHILE` loop converts to LiteRT builtins only with a static batch
-    (`TensorListReserve` needs a static element shape), so a `tf.map_fn` over
-    the rows calls the model at batch 1. One call of batch 8 does the work of
-    eight batch-1 calls. For the same reason the sentence axis of a
-    hierarchical backbone is the preprocessor's `max_sentences` (its sentence
-    RNN runs over `rows * sentences` sequences), as the preprocessor pads it.
+    The batch may be any size, but its rows run one after another at batch 1
+    (`keras_rnn_kit.utils.batch_rows.map_rows`: LiteRT's `WHILE` loop needs a
+    static batch). For the same reason the sentence axis of a hierarchical
+    backbone is the preprocessor's `max_sentences` (its sentence RNN runs over
+    `rows * sentences` sequences), as the preprocessor pads it.
     """
     shape = (None, None)
     if classifier.backbone.structure == "hierarchical":
@@ -93,15 +91,13 @@ def tflite_signatures(classifier):
     row_spec = tf.TensorSpec((classifier.num_classes,), tf.float32)
 
     def row_probabilities(token_ids):
-        # (length,) or (max_sentences, length) -> (num_classes,).
-        token_ids = token_ids[None]
+        # (1, length) or (1, max_sentences, length) -> (1, num_classes).
         inputs = {"token_ids": token_ids, "padding_mask": tf.not_equal(token_ids, 0)}
-        logits = classifier(inputs, training=False)
-        return tf.cast(probabilities(classifier, logits)[0], tf.float32)
+        return probabilities(classifier, classifier(inputs, training=False))
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.int32, name="token_ids")])
     def serving_default(token_ids):
-        probs = tf.map_fn(row_probabilities, token_ids, fn_output_signature=row_spec)
+        probs = map_rows(row_probabilities, token_ids, row_spec)
         return {"probabilities": probs}
 
     return {"serving_default": serving_default}

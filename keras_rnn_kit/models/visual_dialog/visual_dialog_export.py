@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import decode_image_bytes
 from keras_rnn_kit.models.vqa.vqa_export import text_preprocessor_assets
+from keras_rnn_kit.utils.batch_rows import map_rows
 from keras_rnn_kit.utils.validation import check_positive_int
 
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.visual_dialog_text_assets/1"
@@ -105,7 +106,8 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
     A LiteRT `WHILE` loop (each recurrent encoder) converts to builtins only
     with a static batch (`TensorListReserve requires element_shape to be
     static`), so each signature runs its rows one after another through
-    `tf.map_fn`, calling the model at batch 1; the batch axis stays unknown.
+    `keras_rnn_kit.utils.batch_rows.map_rows`, calling the model at batch 1;
+    the batch axis stays unknown.
     The candidates cannot be one axis of one signature (the answer RNN runs
     over `batch * options` sequences inside the loop), so `encode` encodes the
     dialog and `score` scores candidates as rows: a device passes the encoding
@@ -140,9 +142,8 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
     embedding = backbone.get_layer("token_embedding")
     answer_rnn = backbone.get_layer("answer_rnn").layer
 
-    def encode_row(row):
-        # One dialog, each input with a batch axis of 1 -> (units,).
-        images, token_ids, history_token_ids = (value[None] for value in row)
+    def encode_row(images, token_ids, history_token_ids):
+        # One dialog, each input with a batch axis of 1 -> (1, units).
         inputs = {
             "images": images,
             "token_ids": token_ids,
@@ -150,17 +151,16 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
             "history_token_ids": history_token_ids,
             "history_padding_mask": tf.not_equal(history_token_ids, 0),
         }
-        return tf.cast(encoder(inputs, training=False)[0], tf.float32)
+        return encoder(inputs, training=False)
 
-    def score_row(row):
-        # (answer_length,) -> (1, units) -> the dot product with the encoding.
-        encoding, candidate_token_ids = row[0][None], row[1][None]
+    def score_row(encoding, candidate_token_ids):
+        # (1, answer_length) -> (1, units) -> the dot product with the encoding.
         candidate = answer_rnn(
             embedding(candidate_token_ids),
             mask=tf.not_equal(candidate_token_ids, 0),
             training=False,
         )
-        return tf.cast(tf.reduce_sum(encoding * candidate), tf.float32)
+        return tf.reduce_sum(encoding * candidate, axis=-1)
 
     @tf.function(
         input_signature=[
@@ -172,10 +172,10 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
         ]
     )
     def encode(images, token_ids, history_token_ids):
-        encoding = tf.map_fn(
+        encoding = map_rows(
             encode_row,
             (images, token_ids, history_token_ids),
-            fn_output_signature=tf.TensorSpec((backbone.units,), tf.float32),
+            tf.TensorSpec((backbone.units,), tf.float32),
         )
         return {"encoding": encoding}
 
@@ -186,10 +186,10 @@ def tflite_signatures(model, max_rounds=MAX_HISTORY_ROUNDS):
         ]
     )
     def score(encoding, candidate_token_ids):
-        scores = tf.map_fn(
+        scores = map_rows(
             score_row,
             (encoding, candidate_token_ids),
-            fn_output_signature=tf.TensorSpec((), tf.float32),
+            tf.TensorSpec((), tf.float32),
         )
         return {"score": scores}
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import decode_image_bytes
 from keras_rnn_kit.data.vocabulary import RESERVED_TOKENS
+from keras_rnn_kit.utils.batch_rows import map_rows
 
 TEXT_ASSETS_FORMAT = "keras_rnn_kit.vqa_text_assets/1"
 
@@ -78,7 +79,7 @@ def tflite_signatures(model):
 
     The batch may be any size, but its rows run one after another: the question
     RNN's `WHILE` loop converts to LiteRT builtins only with a static batch, so
-    a `tf.map_fn` over the rows calls the model at batch 1.
+    `keras_rnn_kit.utils.batch_rows.map_rows` calls the model at batch 1.
     """
     backbone = model.backbone
     if backbone.image_feature_dim is None:
@@ -89,16 +90,14 @@ def tflite_signatures(model):
         image_spec = tf.TensorSpec(shape, tf.float32, name="image_features")
     row_spec = tf.TensorSpec((len(model.answers),), tf.float32)
 
-    def row_probabilities(row):
+    def row_probabilities(image, token_ids):
         # One image and its question, each with a batch axis of 1.
-        image, token_ids = row[0][None], row[1][None]
         inputs = {
             image_spec.name: image,
             "token_ids": token_ids,
             "padding_mask": tf.not_equal(token_ids, 0),
         }
-        logits = model(inputs, training=False)
-        return tf.cast(keras.ops.softmax(logits, axis=-1)[0], tf.float32)
+        return keras.ops.softmax(model(inputs, training=False), axis=-1)
 
     @tf.function(
         input_signature=[
@@ -107,9 +106,7 @@ def tflite_signatures(model):
         ]
     )
     def serving_default(image, token_ids):
-        probabilities = tf.map_fn(
-            row_probabilities, (image, token_ids), fn_output_signature=row_spec
-        )
+        probabilities = map_rows(row_probabilities, (image, token_ids), row_spec)
         return {"probabilities": probabilities}
 
     return {"serving_default": serving_default}
