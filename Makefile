@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/rnnkit demo --out demo_out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadscope tests
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check keras_rnn_kit export tests benchmarks examples

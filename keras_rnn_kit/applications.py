@@ -17,6 +17,7 @@ Example:
 
 import dataclasses
 import json
+import math
 import os
 import zipfile
 from collections.abc import Callable
@@ -41,6 +42,8 @@ class Application:
         evaluate: `(model, test split) -> {metric: value}`.
         predict: `(model, inputs, options) -> list of output lines`.
         epochs: default epochs of a full run.
+        min_steps: with the default epochs, a full run takes at least this
+            many optimizer steps: a small training set gets more epochs.
         batch_size: default global batch size.
         options: the keyword options `predict` accepts.
         examples: `(model, raw_train) -> tf.data` of unbatched training
@@ -57,9 +60,32 @@ class Application:
     predict: Callable
     epochs: int
     batch_size: int = 64
+    min_steps: int = 0
     options: tuple = ()
     examples: Callable | None = None
     data_options: tuple = ()
+
+    def default_epochs(self, count: int, batch_size: int) -> int:
+        """`epochs`, or more where `epochs` passes over `count` examples would
+        take fewer than `min_steps` optimizer steps of `batch_size`.
+
+        Args:
+            count: training examples; <= 0 when unknown (then `epochs`).
+            batch_size: int > 0, the global batch size.
+
+        Example:
+
+        >>> get_application("translation").default_epochs(1_000, 64)
+        150
+        >>> get_application("translation").default_epochs(9_000, 64)
+        18
+        """
+        if not self.min_steps or count <= 0:
+            return self.epochs
+        steps_per_epoch = math.ceil(
+            count / check_positive_int("batch_size", batch_size)
+        )
+        return max(self.epochs, math.ceil(self.min_steps / steps_per_epoch))
 
 
 # What `load` may take besides `data`: a held-out file, the share of `data` held
@@ -88,6 +114,7 @@ APPLICATIONS = {
             adapters.evaluate_translation,
             adapters.predict_translation,
             epochs=12,
+            min_steps=2_400,
             options=("beam_width",),
             data_options=DATA_OPTIONS,
         ),
@@ -157,6 +184,22 @@ def _train_examples(app, task, tiny):
     return app.examples(app.build(task, tiny), task.raw_train)
 
 
+def _default_epochs(app, examples, batch_size, log):
+    """`app.default_epochs` for `examples`, saying why when it raises them."""
+    if not app.min_steps:
+        return app.epochs
+    # A tf.data.Dataset knows its size (-1/-2: unknown/infinite).
+    count = int(examples.cardinality()) if hasattr(examples, "cardinality") else -1
+    epochs = app.default_epochs(count, batch_size)
+    if epochs > app.epochs:
+        log(
+            f"{app.name}: {epochs} epochs of {math.ceil(count / batch_size)} steps: "
+            f"a small training set ({count:,} examples) still gets "
+            f"{app.min_steps:,} steps (pass --epochs to choose)"
+        )
+    return epochs
+
+
 def train_application(
     name: str,
     data: str | None = None,
@@ -187,7 +230,8 @@ def train_application(
             offline default.
         out: output folder (checkpoints go to `out/checkpoints`).
         strategy: a `training.get_strategy` name.
-        epochs: int > 0; default 1 with `tiny`, else the application's.
+        epochs: int > 0; default 1 with `tiny`, else the application's, raised
+            where those epochs would take fewer than its `min_steps` steps.
         batch_size: global batch size; default the application's.
         tiny: tiny data and model, for smoke tests (seconds).
         seed: seeds the data, the weights and the shuffling.
@@ -206,12 +250,11 @@ def train_application(
             workers (see `training.get_strategy`).
 
     Returns:
-        `{"model_path", "metrics_path", "metrics", "data"}`.
+        `{"model_path", "metrics_path", "metrics", "data", "epochs"}`.
     """
     app = get_application(name)
-    epochs = check_positive_int(
-        "epochs", (1 if tiny else app.epochs) if epochs is None else epochs
-    )
+    if epochs is not None:
+        check_positive_int("epochs", epochs)
     batch_size = check_positive_int(
         "batch_size", app.batch_size if batch_size is None else batch_size
     )
@@ -227,6 +270,8 @@ def train_application(
     for note in task.notes:
         log(f"{name}: {note}")
     train_data = _train_examples(app, task, tiny)
+    if epochs is None:
+        epochs = 1 if tiny else _default_epochs(app, train_data, batch_size, log)
     checkpoint_dir = os.path.join(out, "checkpoints")
     model, history = training.train(
         lambda: app.build(task, tiny),
@@ -260,6 +305,7 @@ def train_application(
         "metrics_path": metrics_path,
         "metrics": metrics,
         "data": task.description,
+        "epochs": epochs,
     }
 
 
@@ -294,9 +340,7 @@ def evaluate_application(
     the same data `train_application` would read (`data`, `tiny`, `seed`,
     `test_data`, `validation_split`)."""
     app = get_application(name)
-    options = _data_options(
-        app, test_data=test_data, validation_split=validation_split
-    )
+    options = _data_options(app, test_data=test_data, validation_split=validation_split)
     model = load_task_model(model_path)
     task = app.load(data, tiny, seed, **options)
     return {k: float(v) for k, v in app.evaluate(model, task.test).items()}

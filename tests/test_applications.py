@@ -156,3 +156,19 @@ def test_captioning_tiny_holds_out_other_scenes():
     test_images, test_captions = task.test
     assert len(test_captions) == 16 and all(c.strip() for c in test_captions)
     assert not any(np.array_equal(t, i) for t in test_images for i in images)
+
+
+def test_small_training_sets_get_the_recipes_minimum_steps():
+    app = get_application("translation")
+    assert app.min_steps > 0
+    # 1,000 pairs at batch 64: 16 steps an epoch, so the default 12 epochs
+    # (192 steps) rise to cover min_steps.
+    epochs = app.default_epochs(1_000, 64)
+    assert epochs * 16 >= app.min_steps > (epochs - 1) * 16
+    assert app.default_epochs(10**6, 64) == app.epochs  # big data: as registered
+    assert app.default_epochs(-2, 64) == app.epochs  # size unknown
+    assert (
+        get_application("vqa").default_epochs(10, 64) == get_application("vqa").epochs
+    )
+    with pytest.raises(ValueError, match="`batch_size`"):
+        app.default_epochs(1_000, 0)

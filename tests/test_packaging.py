@@ -44,3 +44,19 @@ def test_export_folder_installs_as_keras_rnn_kit_export():
 
 def test_console_script_points_at_the_cli():
     assert _pyproject()["project"]["scripts"] == {"rnnkit": "keras_rnn_kit.cli:main"}
+
+
+def test_the_suite_runs_every_docstring_example():
+    """Every module with a `>>>` example sits under a collected doctest path."""
+    options = _pyproject()["tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in options["addopts"].split()
+    with_examples = set()
+    for root in ("keras_rnn_kit", "export"):
+        for folder, _, files in os.walk(os.path.join(REPO_ROOT, root)):
+            for name in files:
+                if name.endswith(".py"):
+                    with open(os.path.join(folder, name), encoding="utf-8") as f:
+                        if ">>> " in f.read():
+                            with_examples.add(root)
+    assert with_examples == {"keras_rnn_kit", "export"}
+    assert with_examples <= set(options["testpaths"])

@@ -171,6 +171,23 @@ class TruncatedBPTT(keras.Model):
         predictions = self.head(outputs, training=training)
         return predictions, [tf.stop_gradient(s) for s in next_states]
 
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit`, never reordering a stream's batches.
+
+        With `stateful_across_batches`, batch `k + 1` continues batch `k`, so
+        shuffling would feed every window a stranger's state: `shuffle`
+        defaults to False and `shuffle=True` raises. A `tf.data.Dataset` is
+        read in its own order either way (no `shuffle=True` warning).
+        """
+        if self.stateful_across_batches and kwargs.get("shuffle") is True:
+            raise ValueError(
+                "`shuffle` must be False with `stateful_across_batches=True`: each "
+                "batch continues the previous one's stream; got shuffle=True."
+            )
+        if self.stateful_across_batches or isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, y, **kwargs)
+
     def reset_state(self):
         """Zeroes the state carried across batches (`stateful_across_batches`)."""
         if not self.stateful_across_batches:

@@ -3,13 +3,10 @@ the exact-match target is for `python -m benchmarks.heldout_translation`)."""
 
 import calendar
 import re
-import types
 
 import pytest
 
 from benchmarks import heldout_translation as ht
-from keras_rnn_kit import applications
-from keras_rnn_kit.models.translation import TranslationPreprocessor
 
 FIELDS = {"name", "kit", "baseline", "phase", "size", "kit_s", "baseline_s", "speedup"}
 # A whole digit run, unless it is a month number (`5` in `2023年5月`).
@@ -78,14 +75,6 @@ def test_targets_use_english_formatting():
     assert any(re.search(r"\d,\d{3}", t) for t in targets)
     train = r"The train leaves at \d{1,2}(:\d\d)? [ap]\.m\."
     assert any(re.fullmatch(train, t) for t in targets)  # one period, not "p.m.."
-
-
-def test_kit_sizes_are_the_cli_defaults():
-    pre = TranslationPreprocessor.from_corpus(["三百"], ["three hundred"])
-    task = types.SimpleNamespace(raw_train=pre)
-    translator = applications.get_application("translation").build(task, False)
-    sizes = {key: getattr(translator.backbone, key) for key in ht.KIT_SIZES}
-    assert sizes == ht.KIT_SIZES
 
 
 def test_run_record_and_table(monkeypatch):

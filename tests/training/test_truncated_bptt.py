@@ -345,3 +345,18 @@ def test_stream_windows_rejects_bad_streams(rng):
         stream_windows(stream, stream[:9], window_size=2, num_streams=2)
     with pytest.raises(ValueError, match="inputs"):
         stream_windows(stream[None], stream, window_size=2, num_streams=2)
+
+
+def test_stateful_fit_keeps_the_stream_order_of_numpy_batches(rng):
+    # 4 consecutive batches of one 2-row stream, given as numpy arrays: fit
+    # must feed them in order (Keras shuffles numpy batches by default).
+    stream = rng.standard_normal((2, 16, 4)).astype("float32")
+    targets = rng.standard_normal((2, 16, 2)).astype("float32")
+    x = stream.reshape(2, 4, 4, 4).transpose(1, 0, 2, 3).reshape(8, 4, 4)
+    y = targets.reshape(2, 4, 4, 2).transpose(1, 0, 2, 3).reshape(8, 4, 2)
+    model = make_model(window_size=4, stateful_across_batches=True, batch_size=2)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    _, h_full = model.recurrent(stream)
+    np.testing.assert_allclose(model.carried_state[0], h_full, atol=1e-5)
+    with pytest.raises(ValueError, match="`shuffle` must be False"):
+        model.fit(x, y, batch_size=2, shuffle=True, verbose=0)

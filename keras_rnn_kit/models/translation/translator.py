@@ -11,6 +11,8 @@ from keras_rnn_kit.metrics.masked_token_accuracy import MaskedTokenAccuracy
 from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.models.translation import translator_assets
 from keras_rnn_kit.models.translation import translator_signatures
+from keras_rnn_kit.models.translation.copy_head import CopyHead
+from keras_rnn_kit.models.translation.copy_head import copy_maps
 from keras_rnn_kit.models.translation.translation_backbone import TranslationBackbone
 from keras_rnn_kit.models.translation.translation_preprocessor import (
     TranslationPreprocessor,
@@ -25,16 +27,22 @@ class Translator(Task):
     """Sequence-to-sequence translation with attention, greedy or beam decoding.
 
     The model maps the named inputs `token_ids`, `padding_mask` and
-    `decoder_token_ids` to next-token logits `(batch, target_length,
+    `decoder_token_ids` to next-token scores `(batch, target_length,
     target_vocabulary_size)`: the backbone's attentional vectors through a
-    `Dense` head. `compile()` defaults to Adam, cross-entropy from logits (the
+    `Dense` head. With `copy=True` (the default with a preprocessor) a
+    `CopyHead` mixes that head with copies of the source pieces the decoder
+    attends to (a pointer-generator), so numbers, names and other pieces the
+    training data never paired can be written out; the scores are then
+    log-probabilities, which everything downstream reads as logits.
+    `compile()` defaults to Adam, cross-entropy from logits (the
     preprocessor's sample weights mask the padding) and `MaskedTokenAccuracy`.
 
     Inference runs in two reusable pieces, which the export helpers turn into
     serving / TFLite signatures:
 
     - `encode(token_ids, padding_mask) -> state`: the decoder's starting state,
-      a dict `{"cell_states": [...], "feed", "memory", "keys", "memory_mask"}`
+      a dict `{"cell_states": [...], "feed", "memory", "keys", "memory_mask",
+      "source_ids"}`
       (all with a leading batch axis, so samplers can tile and reorder it);
     - `step(token_ids, state) -> (log_probs, new_state)`: one decoder step, the
       `step_fn` contract of `keras_rnn_kit.samplers`.
@@ -46,6 +54,9 @@ class Translator(Task):
     Args:
         backbone: a `TranslationBackbone`.
         preprocessor: a `TranslationPreprocessor` (needed by `translate`), or None.
+        copy: bool, add the `CopyHead`. It copies between the preprocessor's
+            vocabularies, so it needs a preprocessor; `"auto"` (the default)
+            copies when there is one.
         **kwargs: base `keras.Model` arguments.
 
     Call arguments:
@@ -67,7 +78,7 @@ class Translator(Task):
     1
     """
 
-    def __init__(self, backbone, preprocessor=None, **kwargs):
+    def __init__(self, backbone, preprocessor=None, copy="auto", **kwargs):
         if not isinstance(backbone, TranslationBackbone):
             raise TypeError(
                 f"`backbone` must be a TranslationBackbone, got {backbone!r} "
@@ -80,16 +91,62 @@ class Translator(Task):
                 "`preprocessor` must be a TranslationPreprocessor or None, got "
                 f"{preprocessor!r} ({type(preprocessor).__name__})."
             )
+        if copy == "auto":
+            copy = preprocessor is not None
+        if not isinstance(copy, bool):
+            raise TypeError(f"`copy` must be a bool or 'auto', got {copy!r}.")
+        if copy and preprocessor is None:
+            raise ValueError(
+                "`copy=True` copies source pieces into the target vocabulary, so "
+                "it needs the preprocessor's vocabularies; got preprocessor=None. "
+                "Pass a TranslationPreprocessor or copy=False."
+            )
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        self.copy = copy
         self.lm_head = keras.layers.Dense(
             backbone.target_vocabulary_size, name="lm_head"
         )
+        self.copy_head = self._make_copy_head() if copy else None
         # === Functional model ===
         inputs = backbone.input
-        logits = self.lm_head(backbone(inputs)["sequence_output"])
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        outputs = backbone(inputs)
+        scores = self._scores(
+            outputs["sequence_output"],
+            outputs["attention_weights"],
+            inputs["token_ids"],
+        )
+        super().__init__(inputs=inputs, outputs=scores, **kwargs)
+
+    def _make_copy_head(self):
+        source_columns, target_columns, num_copy_targets = copy_maps(
+            self.preprocessor.source_vocabulary.tokens,
+            self.preprocessor.target_vocabulary.tokens,
+        )
+        return CopyHead(
+            self.backbone.source_vocabulary_size,
+            self.backbone.target_vocabulary_size,
+            num_copy_targets,
+            source_columns,
+            target_columns,
+            name="copy_head",
+        )
+
+    def _scores(self, attentional, attention_weights, source_ids):
+        """The head: logits, or the copy head's log-probabilities over them."""
+        logits = self.lm_head(attentional)
+        if self.copy_head is None:
+            return logits
+        return self.copy_head(logits, attentional, attention_weights, source_ids)
+
+    def get_config(self):
+        return {**super().get_config(), "copy": self.copy}
+
+    @classmethod
+    def from_config(cls, config):
+        # A file saved before the copy head existed has no "copy": it had none.
+        return super().from_config({"copy": False, **config})
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """`keras.Model.compile` with defaults for teacher-forced translation.
@@ -131,14 +188,15 @@ class Translator(Task):
             "memory": memory,
             "keys": decoder.prepare_memory(memory),
             "memory_mask": padding_mask,
+            "source_ids": ops.cast(token_ids, "int32"),
         }
 
     def step_logits(self, token_ids, state):
-        """One decoder step returning logits: `(logits, new_state)`."""
+        """One decoder step returning the head's scores: `(logits, new_state)`."""
         # 1. Embed the previous token. (batch, embedding_dim)
         y = self.backbone.target_embedding(token_ids)
         # 2. Cell, attention and input feeding. (batch, units)
-        attentional, cell_states, _ = self.backbone.decoder.step(
+        attentional, cell_states, weights = self.backbone.decoder.step(
             y,
             state["cell_states"],
             state["feed"],
@@ -147,7 +205,9 @@ class Translator(Task):
             state["memory_mask"],
         )
         # 3. Head. (batch, target_vocabulary_size)
-        logits = ops.cast(self.lm_head(attentional), "float32")
+        logits = ops.cast(
+            self._scores(attentional, weights, state["source_ids"]), "float32"
+        )
         return logits, {**state, "cell_states": list(cell_states), "feed": attentional}
 
     def step(self, token_ids, state):

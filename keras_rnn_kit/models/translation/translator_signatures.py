@@ -4,13 +4,13 @@
 `tflite_signatures` expose the batch-1 `encode` / `step` pair that
 `keras_rnn_kit.export.TFLiteRunner` decodes greedily or with beam search. The
 step's state travels as flat named tensors: `cell_state_<i>`, `feed`, `memory`,
-`keys` and `memory_mask` (encoder-side tensors the step passes through unchanged
-are not returned, so the runner keeps `encode`'s values).
+`keys`, `memory_mask` and `source_ids` (encoder-side tensors the step passes
+through unchanged are not returned, so the runner keeps `encode`'s values).
 """
 
 import tensorflow as tf
 
-STATE_NAMES = ("feed", "memory", "keys", "memory_mask")
+STATE_NAMES = ("feed", "memory", "keys", "memory_mask", "source_ids")
 
 
 def flatten_state(state):
@@ -34,7 +34,7 @@ def _state_specs(translator):
     specs = {}
     for name, tensor in flatten_state(example).items():
         shape = list(tensor.shape)
-        if name in ("memory", "keys", "memory_mask"):
+        if name in ("memory", "keys", "memory_mask", "source_ids"):
             shape[1] = None  # the source length
         specs[name] = tf.TensorSpec(shape, tensor.dtype, name=name)
     return specs

@@ -51,6 +51,7 @@ def test_flat_state_round_trip():
         "keys",
         "memory",
         "memory_mask",
+        "source_ids",
     ]
     again = unflatten_state(flat)
     assert again["cell_states"][1] is state["cell_states"][1]
