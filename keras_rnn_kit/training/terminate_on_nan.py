@@ -24,7 +24,7 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     >>> model.compile(keras.optimizers.SGD(1e30), "mse")
     >>> try:
-    ...     model.fit(np.ones((4, 1)) * 1e20, np.ones((4, 1)), epochs=3, batch_size=2,
+    ...     model.fit(np.ones((4, 1)) * 1e30, np.ones((4, 1)), epochs=3, batch_size=2,
     ...               callbacks=[TerminateOnNaN()], verbose=0)
     ... except FloatingPointError as error:
     ...     print(str(error).split(";")[0])
