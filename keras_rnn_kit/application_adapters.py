@@ -52,6 +52,7 @@ from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
 from keras_rnn_kit.models.visual_dialog import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
 from keras_rnn_kit.models.visual_dialog.visual_dialog_training import dialog_dataset
+from keras_rnn_kit.models.vqa import vqa_training
 from keras_rnn_kit.models.vqa.vqa_training import answer_accuracy
 from keras_rnn_kit.models.vqa.vqa_training import build_vqa_model
 from keras_rnn_kit.models.vqa.vqa_training import preprocessed_dataset
@@ -75,8 +76,9 @@ class TaskData:
         raw_train: the raw training split (vocabularies are built from it).
         notes: lines the CLI prints after `description`: what the data checks
             found and the settings chosen from the data.
-        settings: choices made from the data that `build` reads (sentiment:
-            `sequence_length`).
+        settings: choices that `build` reads: made from the data (sentiment:
+            `sequence_length`; vqa: `image_size`), and the run's `epochs` and
+            `batch_size` (set by `train_application` before it builds).
     """
 
     description: str
@@ -276,11 +278,26 @@ def load_vqa(data, tiny, seed):
         train = scenes_to_vqa_split(scenes[:count], vocabulary)
         test = scenes_to_vqa_split(scenes[count:], vocabulary)
     description = f"{data}: {len(train)} training questions, {len(test)} test"
-    return TaskData(description, None, test, train)
+    # easy-VQA's recipe reads its scenes at `vqa_training.IMAGE_SIZE` (32); the
+    # generated scenes (several shapes, positions) keep their own size.
+    small = tiny or data == "easy_vqa"
+    image_size = vqa_training.IMAGE_SIZE if small else None
+    return TaskData(description, None, test, train, settings={"image_size": image_size})
 
 
 def build_vqa(task, tiny):
-    return build_vqa_model(task.raw_train, quick=tiny, image_size=32 if tiny else None)
+    return build_vqa_model(
+        task.raw_train,
+        quick=tiny,
+        image_size=task.settings["image_size"],
+        **_run_settings(task),
+    )
+
+
+def _run_settings(task):
+    """The run's `epochs` and `batch_size` (`train_application` sets them
+    before building), for recipes whose learning rate decays over the run."""
+    return {k: task.settings[k] for k in ("epochs", "batch_size") if k in task.settings}
 
 
 def vqa_examples(model, train):

@@ -26,8 +26,13 @@ import keras
 
 from keras_rnn_kit import application_adapters as adapters
 from keras_rnn_kit import training
+from keras_rnn_kit.models.vqa import vqa_training
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
+
+# The most epochs `Application.default_epochs` raises a small training set to:
+# each epoch writes a backup, so a 20-example file must not run 2,400 of them.
+MAX_DEFAULT_EPOCHS = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +48,8 @@ class Application:
         predict: `(model, inputs, options) -> list of output lines`.
         epochs: default epochs of a full run.
         min_steps: with the default epochs, a full run takes at least this
-            many optimizer steps: a small training set gets more epochs.
+            many optimizer steps: a small training set gets more epochs, up
+            to `MAX_DEFAULT_EPOCHS` (each epoch writes a backup).
         batch_size: default global batch size.
         options: the keyword options `predict` accepts.
         examples: `(model, raw_train) -> tf.data` of unbatched training
@@ -67,7 +73,8 @@ class Application:
 
     def default_epochs(self, count: int, batch_size: int) -> int:
         """`epochs`, or more where `epochs` passes over `count` examples would
-        take fewer than `min_steps` optimizer steps of `batch_size`.
+        take fewer than `min_steps` optimizer steps of `batch_size` (at most
+        `MAX_DEFAULT_EPOCHS`).
 
         Args:
             count: training examples; <= 0 when unknown (then `epochs`).
@@ -79,13 +86,16 @@ class Application:
         150
         >>> get_application("translation").default_epochs(9_000, 64)
         18
+        >>> get_application("translation").default_epochs(20, 64)  # capped
+        500
         """
         if not self.min_steps or count <= 0:
             return self.epochs
         steps_per_epoch = math.ceil(
             count / check_positive_int("batch_size", batch_size)
         )
-        return max(self.epochs, math.ceil(self.min_steps / steps_per_epoch))
+        epochs = math.ceil(self.min_steps / steps_per_epoch)
+        return max(self.epochs, min(epochs, MAX_DEFAULT_EPOCHS))
 
 
 # What `load` may take besides `data`: a held-out file, the share of `data` held
@@ -137,7 +147,8 @@ APPLICATIONS = {
             adapters.build_vqa,
             adapters.evaluate_vqa,
             adapters.predict_vqa,
-            epochs=6,
+            epochs=vqa_training.EPOCHS,
+            batch_size=vqa_training.BATCH_SIZE,
             options=("question",),
             examples=adapters.vqa_examples,
         ),
@@ -186,16 +197,19 @@ def _train_examples(app, task, tiny):
 
 def _default_epochs(app, examples, batch_size, log):
     """`app.default_epochs` for `examples`, saying why when it raises them."""
-    if not app.min_steps:
-        return app.epochs
     # A tf.data.Dataset knows its size (-1/-2: unknown/infinite).
     count = int(examples.cardinality()) if hasattr(examples, "cardinality") else -1
     epochs = app.default_epochs(count, batch_size)
     if epochs > app.epochs:
+        steps = math.ceil(count / batch_size)
+        reach = (
+            f"still gets {app.min_steps:,} steps"
+            if epochs * steps >= app.min_steps
+            else f"gets {epochs * steps:,} steps ({MAX_DEFAULT_EPOCHS} epochs at most)"
+        )
         log(
-            f"{app.name}: {epochs} epochs of {math.ceil(count / batch_size)} steps: "
-            f"a small training set ({count:,} examples) still gets "
-            f"{app.min_steps:,} steps (pass --epochs to choose)"
+            f"{app.name}: {epochs} epochs of {steps} steps: a small training set "
+            f"({count:,} examples) {reach} (pass --epochs to choose)"
         )
     return epochs
 
@@ -272,6 +286,7 @@ def train_application(
     train_data = _train_examples(app, task, tiny)
     if epochs is None:
         epochs = 1 if tiny else _default_epochs(app, train_data, batch_size, log)
+    task.settings.update(epochs=epochs, batch_size=batch_size)
     checkpoint_dir = os.path.join(out, "checkpoints")
     model, history = training.train(
         lambda: app.build(task, tiny),

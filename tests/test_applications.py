@@ -12,6 +12,7 @@ import pytest
 
 from keras_rnn_kit import application_adapters as adapters
 from keras_rnn_kit.applications import APPLICATIONS
+from keras_rnn_kit.applications import MAX_DEFAULT_EPOCHS
 from keras_rnn_kit.applications import evaluate_application
 from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.applications import load_task_model
@@ -19,6 +20,7 @@ from keras_rnn_kit.applications import predict_application
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.data.number_translation import number_to_chinese
 from keras_rnn_kit.data.number_translation import number_to_english
+from keras_rnn_kit.models.vqa import vqa_training
 
 
 def test_registry_names_every_application():
@@ -167,8 +169,30 @@ def test_small_training_sets_get_the_recipes_minimum_steps():
     assert epochs * 16 >= app.min_steps > (epochs - 1) * 16
     assert app.default_epochs(10**6, 64) == app.epochs  # big data: as registered
     assert app.default_epochs(-2, 64) == app.epochs  # size unknown
+    # A tiny file: one step an epoch, capped (each epoch writes a backup).
+    assert app.default_epochs(10, 64) == MAX_DEFAULT_EPOCHS < app.min_steps
     assert (
         get_application("vqa").default_epochs(10, 64) == get_application("vqa").epochs
     )
     with pytest.raises(ValueError, match="`batch_size`"):
         app.default_epochs(1_000, 0)
+
+
+def test_vqa_recipe_decays_its_learning_rate_over_the_run_it_is_given():
+    app = get_application("vqa")
+    task = app.load(None, True, 0)
+    task.settings.update(epochs=3, batch_size=16)
+    model = app.build(task, True)
+    assert model.backbone.image_size == vqa_training.IMAGE_SIZE
+    steps = 3 * -(-len(task.raw_train) // 16)
+    rates = []
+    for step in (0, steps // 2, steps):
+        model.optimizer.iterations.assign(step)
+        rates.append(float(model.optimizer.learning_rate))
+    assert rates[0] == pytest.approx(vqa_training.LEARNING_RATE)
+    assert rates[1] == pytest.approx(vqa_training.LEARNING_RATE / 2, rel=0.05)
+    assert rates[2] == pytest.approx(0.0, abs=1e-9)
+    assert (app.epochs, app.batch_size) == (
+        vqa_training.EPOCHS,
+        vqa_training.BATCH_SIZE,
+    )

@@ -75,3 +75,19 @@ def assert_reloads_in_fresh_process(model, inputs, tmp_path, atol=1e-6):
     assert len(reloaded.files) == len(expected)
     for i, want in enumerate(expected):
         np.testing.assert_allclose(reloaded[f"arr_{i}"], np.asarray(want), atol=atol)
+
+
+def xla_functions(saved_model_dir):
+    """Names of the functions in a SavedModel's graph that XLA must compile
+    (`_XlaMustCompile`: stock TF Serving and LiteRT refuse them)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    return [
+        function.signature.name
+        for meta_graph in proto.meta_graphs
+        for function in meta_graph.graph_def.library.function
+        if function.attr["_XlaMustCompile"].b
+    ]

@@ -342,6 +342,38 @@ def _backward(
     return dz_seq.stack(), d_states
 
 
+def _any_shape(structure):
+    """`structure`'s tensors with every axis but the last unknown to the graph.
+
+    Inside a traced function (Keras's `predict`/`train_step`, which retraces for
+    new shapes), each distinct input shape would trace a new concrete `_forward`
+    / `_backward`, and XLA, whose cache is keyed by the concrete function, would
+    compile again although the padded shapes (`bucket_length`) are the same.
+    With only the last axis known, every call of one cell kind traces one
+    concrete function, compiled once per padded shape. At run time this is an
+    identity (`PlaceholderWithDefault`); eager calls are left as they are.
+    """
+    if tf.executing_eagerly():
+        return structure
+
+    def relaxed(tensor):
+        rank = None if tensor is None else tensor.shape.rank
+        if rank is None or rank < 2:
+            return tensor
+        shape = [None] * (rank - 1) + [tensor.shape[-1]]
+        return tf.raw_ops.PlaceholderWithDefault(input=tensor, shape=shape)
+
+    return tf.nest.map_structure(relaxed, structure)
+
+
+def _with_shapes(tensors, shapes):
+    """`tensors` (results of `_any_shape` calls) with the static `shapes` known
+    to the caller restored; returns them as a list."""
+    for tensor, shape in zip(tensors, shapes, strict=True):
+        tensor.set_shape(shape)
+    return list(tensors)
+
+
 def _zeros_where_none(gradients, like):
     return tuple(
         tf.zeros_like(x) if g is None else g
@@ -387,9 +419,7 @@ def _recurrence(kind, flags, steps, mask, recurrent_mask):
                 _, _, kept = _forward(
                     kind,
                     (return_sequences, True, zero_output),
-                    xw,
-                    *loop_args,
-                    states,
+                    *_any_shape((xw, *loop_args, states)),
                     recurrent_kernel,
                 )
             else:
@@ -397,16 +427,18 @@ def _recurrence(kind, flags, steps, mask, recurrent_mask):
             dz, d_states = _backward(
                 kind,
                 zero_output,
-                kept,
-                steps,
-                mask,
-                recurrent_mask,
-                states,
+                *_any_shape((kept, steps, mask, recurrent_mask, states)),
                 recurrent_kernel,
-                d_outputs if return_sequences else None,
-                None if return_sequences else d_outputs,
-                tuple(d_finals),
+                *_any_shape(
+                    (
+                        d_outputs if return_sequences else None,
+                        None if return_sequences else d_outputs,
+                        tuple(d_finals),
+                    )
+                ),
             )
+            [dz] = _with_shapes([dz], [xw.shape])
+            d_states = _with_shapes(d_states, [s.shape for s in states])
             # dU = H_prev^T dZ over the real steps, H_prev = [h_0, ..., h_{T-2}].
             h_prev = tf.concat([states[0][None], kept[0][: steps - 1]], 0)
             if recurrent_mask is not None:
@@ -447,12 +479,24 @@ def _recurrence(kind, flags, steps, mask, recurrent_mask):
         outputs, finals, stored = _forward(
             kind,
             (return_sequences, training, zero_output),
-            tf.stop_gradient(xw),
-            *loop_args,
-            tuple(tf.stop_gradient(s) for s in states),
+            *_any_shape(
+                (
+                    tf.stop_gradient(xw),
+                    *loop_args,
+                    tuple(tf.stop_gradient(s) for s in states),
+                )
+            ),
             tf.stop_gradient(recurrent_kernel),
         )
-        results = (outputs, *finals)
+        # (length, batch, units), or the last output (batch, units).
+        outputs_shape = xw.shape[:-1] + outputs.shape[-1:]
+        state_shapes = [s.shape for s in states]
+        results = (
+            *_with_shapes(
+                [outputs], [outputs_shape if return_sequences else state_shapes[0]]
+            ),
+            *_with_shapes(finals, state_shapes),
+        )
 
         def gradient(*upstream):
             return first_order_gradient(

@@ -120,9 +120,12 @@ class RNN(keras.layers.RNN):
     XLA compiles one program per input shape; `"compiled"` pads the time axis to
     the next power of two (at least 32) and stops its loops at the true length,
     so lengths 1 to 128 share 3 programs (batch sizes are not padded: a smaller
-    last batch compiles once more). Each compile takes 0.2-0.3 s on a 2-core CPU,
-    so a handful of one-off predictions of new lengths is slower than Keras's
-    loop, which compiles nothing (`python -m benchmarks --only new_lengths`).
+    last batch compiles once more), however often Keras retraces `predict` or
+    `train_step` for new shapes. Each compile takes 0.2-0.3 s on a 2-core CPU,
+    while `model.predict` costs about 75 ms a call on either side, so a handful
+    of one-off predictions of new lengths is slower than Keras's loop, which
+    compiles nothing (0.8x for 19 lengths; eager `model(x)` 4x faster:
+    `python -m benchmarks --only new_lengths`).
     `"compiled"` leaves `supports_jit` True (a whole train step can be compiled
     with `jit_compile=True`, Keras's `"auto"` default);
     `"fused"` and `"cudnn"` set it False when the layer is constructed (their ops

@@ -78,7 +78,7 @@ def test_targets_use_english_formatting():
 
 
 def test_run_record_and_table(monkeypatch):
-    def fake(train, test, epochs, seed, max_train_seconds):
+    def fake(train, test, epochs, seed, max_train_seconds=None):
         return {
             "exact_match": 0.5,
             "bleu": 40.0,

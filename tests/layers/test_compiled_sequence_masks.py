@@ -145,6 +145,22 @@ def test_many_lengths_share_few_compiled_programs(rng):
     )
 
 
+def test_retraced_predict_reuses_one_forward_function(rng):
+    # Keras retraces `predict` for each new static length; each retrace must
+    # call the same concrete `_forward` (XLA caches per concrete function), so
+    # that the padded length, not the caller's tracing, decides the compiles.
+    inputs = keras.Input((None, INPUT_DIM))
+    model = keras.Model(inputs, RNN(cells.OriginalLSTMCell(UNITS + 1))(inputs))
+    reference = keras.Model(inputs, keras.layers.RNN(model.layers[-1].cell)(inputs))
+    forward_traces = compiled_sequence._forward.experimental_get_tracing_count()
+    for length in (3, 5, 9, 17):
+        x = rng.normal(size=(1, length, INPUT_DIM)).astype("float32")
+        np.testing.assert_allclose(model.predict(x, verbose=0), reference(x), atol=1e-5)
+    assert compiled_sequence._forward.experimental_get_tracing_count() <= (
+        forward_traces + 1
+    )
+
+
 def test_masked_fit_trains_under_jit_compile(rng):
     tokens = rng.integers(1, 30, size=(48, 12)).astype("int32")
     lengths = rng.integers(2, 13, size=48)

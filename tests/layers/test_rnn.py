@@ -1,10 +1,7 @@
-import os
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 
 from keras_rnn_kit import cells
 from keras_rnn_kit.layers.rnn import RNN
@@ -12,6 +9,7 @@ from keras_rnn_kit.layers.rnn import cudnn_takes_mask
 from tests.cells.cell_fixtures import randomize_weights
 from tests.test_case import assert_config_round_trip
 from tests.test_case import assert_reloads_in_fresh_process
+from tests.test_case import xla_functions
 
 
 def test_masked_input_falls_back_to_the_loop_and_matches_keras(rng):
@@ -174,19 +172,6 @@ def test_cudnn_kernel_runs_every_mask_the_structures_make(rows, rng):
     np.testing.assert_allclose(traced(x, mask), ref(x, mask=mask), atol=1e-6)
 
 
-def _xla_functions(saved_model_dir):
-    """Names of the functions in a SavedModel's graph that XLA must compile."""
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    return [
-        function.signature.name
-        for meta_graph in proto.meta_graphs
-        for function in meta_graph.graph_def.library.function
-        if function.attr["_XlaMustCompile"].b
-    ]
-
-
 def test_keras_export_and_tf_saved_model_save_hold_no_xla_program(tmp_path):
     inputs = keras.Input((None,), dtype="int32")
     x = keras.layers.Embedding(50, 8, mask_zero=True)(inputs)
@@ -200,7 +185,7 @@ def test_keras_export_and_tf_saved_model_save_hold_no_xla_program(tmp_path):
     )
     model.export(str(tmp_path / "keras_export"), verbose=False)
     tf.saved_model.save(model, str(tmp_path / "tf_save"))
-    assert _xla_functions(tmp_path / "keras_export") == []
-    assert _xla_functions(tmp_path / "tf_save") == []
+    assert xla_functions(tmp_path / "keras_export") == []
+    assert xla_functions(tmp_path / "tf_save") == []
     loaded = tf.saved_model.load(str(tmp_path / "keras_export"))
     np.testing.assert_allclose(loaded.serve(tokens), model(tokens), atol=1e-6)

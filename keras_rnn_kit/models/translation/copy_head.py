@@ -90,7 +90,8 @@ class CopyHead(keras.layers.Layer):
         source_ids: int `(batch, source_length)`.
 
     Returns:
-        float32 log-probabilities, the shape of `logits`.
+        log-probabilities, the shape of `logits`: float64 for a float64 head,
+        else float32 (a mixed-precision head mixes its probabilities in float32).
 
     Example:
 
@@ -181,17 +182,24 @@ class CopyHead(keras.layers.Layer):
             setattr(self, name, weight)
         self.gates.build(attentional_shape)
 
+    @property
+    def probability_dtype(self):
+        """The dtype the mixture is computed and returned in: float64 for a
+        float64 head, else float32."""
+        return "float64" if self.compute_dtype == "float64" else "float32"
+
     def call(self, logits, attentional, attention_weights, source_ids):
         none = self.num_copy_targets
+        dtype = self.probability_dtype
         # 1. Write or copy (g), and copy with or without the mark (m). (..., 1)
-        gates = ops.cast(self.gates(attentional), "float32")
+        gates = ops.cast(self.gates(attentional), dtype)
         write, marked = gates[..., :1], gates[..., 1:]
         # 2. Each source position's copy column, one-hot. (batch, source, K + 1)
         columns = ops.take(self.source_columns, ops.cast(source_ids, "int32"), axis=0)
-        plain = ops.one_hot(columns[..., 0], none + 1, dtype="float32")
-        with_mark = ops.one_hot(columns[..., 1], none + 1, dtype="float32")
+        plain = ops.one_hot(columns[..., 0], none + 1, dtype=dtype)
+        with_mark = ops.one_hot(columns[..., 1], none + 1, dtype=dtype)
         # 3. Attention summed per copy column. (batch, ..., K + 1)
-        weights = ops.cast(attention_weights, "float32")
+        weights = ops.cast(attention_weights, dtype)
         squeeze = len(weights.shape) == 2  # one decoder step
         if squeeze:
             weights = weights[:, None]
@@ -208,16 +216,13 @@ class CopyHead(keras.layers.Layer):
         copied = ops.take(copies, self.target_columns, axis=-1)
         # 5. Mix and renormalize over what can be written.
         probabilities = (
-            write * ops.softmax(ops.cast(logits, "float32")) + (1.0 - write) * copied
+            write * ops.softmax(ops.cast(logits, dtype)) + (1.0 - write) * copied
         )
         total = write + (1.0 - write) * ops.sum(copies, axis=-1, keepdims=True)
         return ops.log(ops.maximum(probabilities, 1e-30)) - ops.log(total)
 
-    def compute_output_shape(self, logits_shape, *args):
-        return logits_shape
-
     def compute_output_spec(self, logits, *args):
-        return keras.KerasTensor(logits.shape, dtype="float32")
+        return keras.KerasTensor(logits.shape, dtype=self.probability_dtype)
 
     def get_config(self):
         config = {

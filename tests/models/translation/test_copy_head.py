@@ -1,13 +1,17 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_rnn_kit.models.translation import TranslationBackbone
 from keras_rnn_kit.models.translation import TranslationPreprocessor
 from keras_rnn_kit.models.translation import Translator
 from keras_rnn_kit.models.translation.copy_head import CopyHead
 from keras_rnn_kit.models.translation.copy_head import copy_maps
+from tests.models.translation.translation_fixtures import SOURCES
+from tests.models.translation.translation_fixtures import TARGETS
 from tests.models.translation.translation_fixtures import build_translator
+from tests.test_case import xla_functions
 
 RESERVED = ["<pad>", "<oov>", "<go>", "<eos>"]
 SOURCE = RESERVED + ["▁价", "1", "▁2", "%", "猫"]
@@ -64,6 +68,19 @@ def reference(head, logits, attentional, weights, source_ids):
                         (1 - write[b, t, 0]) * weights[b, t, j] * share
                     )
     return np.log(probs / probs.sum(-1, keepdims=True))
+
+
+def test_float64_head_equals_the_numpy_mixture_in_float64():
+    rng = np.random.default_rng(1)
+    head = CopyHead(len(SOURCE), len(TARGET), *_maps_with_count(), dtype="float64")
+    logits = rng.normal(size=(2, 3, len(TARGET)))
+    attentional = rng.normal(size=(2, 3, 5))
+    weights = _softmax(rng.normal(size=(2, 3, 4)))
+    source_ids = np.array([[4, 5, 6, 7], [8, 5, 4, 6]])
+    got = head(logits, attentional, weights, source_ids)
+    assert got.dtype == "float64"
+    want = reference(head, logits, attentional, weights, source_ids)
+    np.testing.assert_allclose(np.asarray(got), want, atol=1e-12)
 
 
 def test_head_equals_the_numpy_mixture_in_training_and_one_step():
@@ -144,3 +161,18 @@ def test_a_config_from_before_the_copy_head_loads_without_one():
     assert config.pop("copy") is True
     old = Translator.from_config(config)
     assert old.copy is False and old.copy_head is None
+
+
+def test_keras_export_of_a_copying_translator_serves_its_log_probabilities(tmp_path):
+    """Keras's own `model.export()`: no XLA program (stock TF Serving refuses
+    them), and the served teacher-forced log-probabilities equal Keras's."""
+    translator = build_translator()
+    assert translator.copy_head is not None
+    dataset = translator.preprocessor.make_dataset(SOURCES, TARGETS, batch_size=4)
+    features = next(iter(dataset))[0]
+    expected = np.asarray(translator(features))
+    path = str(tmp_path / "translator")
+    translator.export(path, verbose=False)
+    assert not xla_functions(path)
+    served = tf.saved_model.load(path).signatures["serve"](**features)
+    np.testing.assert_allclose(served["output_0"].numpy(), expected, atol=1e-5)
