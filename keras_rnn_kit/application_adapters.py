@@ -48,6 +48,7 @@ from keras_rnn_kit.models.translation import TranslationBackbone
 from keras_rnn_kit.models.translation import TranslationPreprocessor
 from keras_rnn_kit.models.translation import Translator
 from keras_rnn_kit.models.translation import evaluate_translator
+from keras_rnn_kit.models.translation import translation_recipe
 from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
 from keras_rnn_kit.models.visual_dialog import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
@@ -243,8 +244,8 @@ def build_translation(task, tiny):
     backbone = TranslationBackbone(
         len(preprocessor.source_vocabulary),
         len(preprocessor.target_vocabulary),
-        embedding_dim=8 if tiny else 32,
-        units=16 if tiny else 64,
+        embedding_dim=8 if tiny else translation_recipe.EMBEDDING_DIM,
+        units=16 if tiny else translation_recipe.UNITS,
     )
     translator = Translator(backbone, preprocessor)
     translator.compile()

@@ -26,13 +26,12 @@ import keras
 
 from keras_rnn_kit import application_adapters as adapters
 from keras_rnn_kit import training
+from keras_rnn_kit.models.translation import translation_recipe
 from keras_rnn_kit.models.vqa import vqa_training
+from keras_rnn_kit.training.run_length import MAX_DEFAULT_EPOCHS
+from keras_rnn_kit.training.run_length import epochs_for_min_steps
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
-
-# The most epochs `Application.default_epochs` raises a small training set to:
-# each epoch writes a backup, so a 20-example file must not run 2,400 of them.
-MAX_DEFAULT_EPOCHS = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Application:
     def default_epochs(self, count: int, batch_size: int) -> int:
         """`epochs`, or more where `epochs` passes over `count` examples would
         take fewer than `min_steps` optimizer steps of `batch_size` (at most
-        `MAX_DEFAULT_EPOCHS`).
+        `MAX_DEFAULT_EPOCHS`; see `training.run_length.epochs_for_min_steps`).
 
         Args:
             count: training examples; <= 0 when unknown (then `epochs`).
@@ -84,18 +83,10 @@ class Application:
 
         >>> get_application("translation").default_epochs(1_000, 64)
         150
-        >>> get_application("translation").default_epochs(9_000, 64)
-        18
-        >>> get_application("translation").default_epochs(20, 64)  # capped
-        500
+        >>> get_application("vqa").default_epochs(1_000, 64)  # no min_steps
+        10
         """
-        if not self.min_steps or count <= 0:
-            return self.epochs
-        steps_per_epoch = math.ceil(
-            count / check_positive_int("batch_size", batch_size)
-        )
-        epochs = math.ceil(self.min_steps / steps_per_epoch)
-        return max(self.epochs, min(epochs, MAX_DEFAULT_EPOCHS))
+        return epochs_for_min_steps(count, batch_size, self.epochs, self.min_steps)
 
 
 # What `load` may take besides `data`: a held-out file, the share of `data` held
@@ -123,8 +114,9 @@ APPLICATIONS = {
             adapters.build_translation,
             adapters.evaluate_translation,
             adapters.predict_translation,
-            epochs=12,
-            min_steps=2_400,
+            epochs=translation_recipe.EPOCHS,
+            batch_size=translation_recipe.BATCH_SIZE,
+            min_steps=translation_recipe.MIN_STEPS,
             options=("beam_width",),
             data_options=DATA_OPTIONS,
         ),

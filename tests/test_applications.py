@@ -12,7 +12,6 @@ import pytest
 
 from keras_rnn_kit import application_adapters as adapters
 from keras_rnn_kit.applications import APPLICATIONS
-from keras_rnn_kit.applications import MAX_DEFAULT_EPOCHS
 from keras_rnn_kit.applications import evaluate_application
 from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.applications import load_task_model
@@ -21,6 +20,7 @@ from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.data.number_translation import number_to_chinese
 from keras_rnn_kit.data.number_translation import number_to_english
 from keras_rnn_kit.models.vqa import vqa_training
+from keras_rnn_kit.training.run_length import MAX_DEFAULT_EPOCHS
 
 
 def test_registry_names_every_application():

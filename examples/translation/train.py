@@ -1,6 +1,11 @@
 """Trains an attention encoder-decoder to translate, then decodes greedily and with
 beam search.
 
+Its defaults (sizes, batch size, epochs: at least 2,400 steps on a small file)
+are the translation recipe's (`keras_rnn_kit.models.translation.translation_recipe`),
+the ones `rnnkit train translation` and `rnnkit demo` train with; the flags below
+let you try other cells, encoders and attention.
+
 Without `--data` it learns to read Chinese numbers as English words (三百二十一 ->
 "three hundred twenty one"), generated for 0..`--max-number`, and is scored on
 numbers it never saw; with `--data pairs.tsv` it reads `source<TAB>target` lines
@@ -34,6 +39,7 @@ from keras_rnn_kit.metrics import exact_match
 from keras_rnn_kit.models.translation import TranslationBackbone
 from keras_rnn_kit.models.translation import TranslationPreprocessor
 from keras_rnn_kit.models.translation import Translator
+from keras_rnn_kit.models.translation import translation_recipe
 from keras_rnn_kit.training import train
 
 
@@ -53,10 +59,13 @@ def parse_args(argv=None):
                         "original_lstm or lstm")
     parser.add_argument("--attention", default="bahdanau",
                         help="bahdanau, luong_general or luong_dot")
-    parser.add_argument("--units", type=int, default=64)
-    parser.add_argument("--embedding-dim", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--units", type=int, default=translation_recipe.UNITS)
+    parser.add_argument("--embedding-dim", type=int,
+                        default=translation_recipe.EMBEDDING_DIM)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="default: the recipe's (more for a small --data)")
+    parser.add_argument("--batch-size", type=int,
+                        default=translation_recipe.BATCH_SIZE)
     parser.add_argument("--beam-width", type=int, default=4)
     parser.add_argument("--strategy", default="auto",
                         help="auto, one_device, mirrored, multi_worker or tpu")
@@ -110,12 +119,16 @@ def main(argv=None):
         translator.compile()
         return translator
 
-    print(f"training on {len(train_sources)} pairs, holding out {len(held_sources)}")
+    epochs = args.epochs or translation_recipe.recipe_epochs(
+        len(train_sources), args.batch_size
+    )
+    print(f"training on {len(train_sources)} pairs for {epochs} epochs, holding "
+          f"out {len(held_sources)}")
     translator, history = train(
         build_translator,
         train_data,
         strategy=args.strategy,
-        epochs=args.epochs,
+        epochs=epochs,
         global_batch_size=args.batch_size,
         checkpoint_dir=os.path.join(args.out, "checkpoints"),
         shuffle_seed=args.seed,

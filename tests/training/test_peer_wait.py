@@ -137,16 +137,21 @@ def test_while_waiting_this_task_answers_on_its_own_port():
     def wait():
         config = _two_workers([own, missing])
         try:
-            wait_for_peers(config, 1.5, stream=io.StringIO(), poll_s=0.05)
+            wait_for_peers(config, 3.0, stream=io.StringIO(), poll_s=0.05)
         except PeerTimeoutError as error:
             errors.append(error)
 
     waiting = threading.Thread(target=wait)
+    started = time.monotonic()
     waiting.start()
     time.sleep(0.3)
-    answers = [probe(f"127.0.0.1:{own}") for _ in range(50)]
+    # Probes ending well inside the 3 s wait (a loaded machine may probe slowly:
+    # a probe that outlives the wait would meet the closing port).
+    answers = []
+    while len(answers) < 50 and time.monotonic() - started < 2.0:
+        answers.append(probe(f"127.0.0.1:{own}"))
     waiting.join()
-    assert answers == [None] * 50
+    assert len(answers) >= 5 and answers == [None] * len(answers)
     assert len(errors) == 1
 
 
