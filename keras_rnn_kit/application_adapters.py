@@ -44,9 +44,7 @@ from keras_rnn_kit.models.image_encoder import ImageEncoder
 from keras_rnn_kit.models.sentiment import SentimentBackbone
 from keras_rnn_kit.models.sentiment import SentimentClassifier
 from keras_rnn_kit.models.sentiment import SentimentPreprocessor
-from keras_rnn_kit.models.translation import TranslationBackbone
 from keras_rnn_kit.models.translation import TranslationPreprocessor
-from keras_rnn_kit.models.translation import Translator
 from keras_rnn_kit.models.translation import evaluate_translator
 from keras_rnn_kit.models.translation import translation_recipe
 from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
@@ -240,16 +238,11 @@ def _sized(batches, count):
 
 
 def build_translation(task, tiny):
-    preprocessor = task.raw_train
-    backbone = TranslationBackbone(
-        len(preprocessor.source_vocabulary),
-        len(preprocessor.target_vocabulary),
-        embedding_dim=8 if tiny else translation_recipe.EMBEDDING_DIM,
-        units=16 if tiny else translation_recipe.UNITS,
-    )
-    translator = Translator(backbone, preprocessor)
-    translator.compile()
-    return translator
+    if tiny:
+        return translation_recipe.build_translator(
+            task.raw_train, embedding_dim=8, units=16
+        )
+    return translation_recipe.build_translator(task.raw_train)
 
 
 def evaluate_translation(model, test):

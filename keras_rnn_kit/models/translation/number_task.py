@@ -8,7 +8,6 @@ from keras_rnn_kit.data.number_translation import number_translation_splits
 from keras_rnn_kit.metrics.bleu import corpus_bleu
 from keras_rnn_kit.metrics.bleu import exact_match
 from keras_rnn_kit.models.translation import translation_recipe
-from keras_rnn_kit.models.translation.translation_backbone import TranslationBackbone
 from keras_rnn_kit.models.translation.translation_preprocessor import (
     TranslationPreprocessor,
 )
@@ -95,14 +94,7 @@ def train_number_translator(
         )
     epochs = check_positive_int("epochs", epochs)
     preprocessor = TranslationPreprocessor.from_corpus(train_sources, train_targets)
-    backbone = TranslationBackbone(
-        len(preprocessor.source_vocabulary),
-        len(preprocessor.target_vocabulary),
-        embedding_dim=translation_recipe.EMBEDDING_DIM,
-        units=translation_recipe.UNITS,
-    )
-    translator = Translator(backbone, preprocessor)
-    translator.compile()
+    translator = translation_recipe.build_translator(preprocessor)
     dataset = preprocessor.make_dataset(
         train_sources, train_targets, batch_size=batch_size, seed=seed
     )

@@ -10,7 +10,9 @@ through unchanged are not returned, so the runner keeps `encode`'s values).
 
 import tensorflow as tf
 
-STATE_NAMES = ("feed", "memory", "keys", "memory_mask", "source_ids")
+# The state tensors with a source-length axis (the encoder side), and all.
+SOURCE_STATE_NAMES = ("memory", "keys", "memory_mask", "source_ids")
+STATE_NAMES = ("feed", *SOURCE_STATE_NAMES)
 
 
 def flatten_state(state):
@@ -34,7 +36,7 @@ def _state_specs(translator):
     specs = {}
     for name, tensor in flatten_state(example).items():
         shape = list(tensor.shape)
-        if name in ("memory", "keys", "memory_mask", "source_ids"):
+        if name in SOURCE_STATE_NAMES:
             shape[1] = None  # the source length
         specs[name] = tf.TensorSpec(shape, tensor.dtype, name=name)
     return specs
