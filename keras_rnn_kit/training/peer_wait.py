@@ -130,6 +130,10 @@ def probe(address: str, timeout_s: float = 1.0) -> str | None:
     try:
         with socket.create_connection(_host_port(address), timeout=timeout_s):
             return None
+    except ConnectionResetError:
+        # Accepted, then reset before this side looked: a waiting peer's beacon
+        # resets every probe at once (`_answer`), so it is up.
+        return None
     except OSError as error:
         return str(error) or type(error).__name__
 

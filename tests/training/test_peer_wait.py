@@ -146,7 +146,9 @@ def test_while_waiting_this_task_answers_on_its_own_port():
     waiting.start()
     time.sleep(0.3)
     # Probes ending well inside the 3 s wait (a loaded machine may probe slowly:
-    # a probe that outlives the wait would meet the closing port).
+    # a probe that outlives the wait would meet the closed port). The beacon
+    # resets each probe it accepts; one it resets before the prober reads the
+    # connect result still counts as answered (`probe`).
     answers = []
     while len(answers) < 50 and time.monotonic() - started < 2.0:
         answers.append(probe(f"127.0.0.1:{own}"))
