@@ -109,10 +109,7 @@ def measure(name, examples, repeats, tiny, seed=0):
     epochs, batches = {}, None
     for side in ("kit", "baseline"):
         model = _build(app, task, tiny, side, seed)
-        train = task.train
-        if train is None:
-            train = app.examples(model, task.raw_train)
-        dataset, batches = make_dataset(_subset(train, examples), app.batch_size)
+        dataset, batches = make_dataset(_subset(task.train, examples), app.batch_size)
         epochs[side] = _epoch(model, dataset)
     first = {}
     for side, run_epoch in epochs.items():

@@ -1,11 +1,12 @@
 """The application registry behind `rnnkit train / evaluate / predict`.
 
-Each `Application` knows its offline default data, how to read `--data`, how to
-build its compiled task, its task metrics and how to turn command-line inputs into
-predictions (the adapters in `keras_rnn_kit.application_adapters`).
-`train_application`, `evaluate_application` and `predict_application` are the
-entry points the CLI calls; training goes through `keras_rnn_kit.training.train`
-(strategies, checkpoints, resuming).
+Each application is one recipe (`keras_rnn_kit.models.recipe.Recipe`, in
+`models/<app>/<app>_recipe.py`): its defaults, its offline default data, how to
+read `--data`, how to build its compiled task, its task metrics and how to turn
+command-line inputs into predictions. `train_application`,
+`evaluate_application` and `predict_application` are the entry points the CLI
+calls; training goes through `keras_rnn_kit.training.train` (strategies,
+checkpoints, resuming).
 
 Example:
 
@@ -15,7 +16,6 @@ Example:
 ['三百二十一\\tthree hundred twenty one']
 """
 
-import dataclasses
 import json
 import math
 import os
@@ -24,143 +24,36 @@ from collections.abc import Callable
 
 import keras
 
-from keras_rnn_kit import application_adapters as adapters
 from keras_rnn_kit import training
-from keras_rnn_kit.models.translation import translation_recipe
-from keras_rnn_kit.models.vqa import vqa_training
+from keras_rnn_kit.models.captioning.captioning_recipe import CaptioningRecipe
+from keras_rnn_kit.models.recipe import Recipe
+from keras_rnn_kit.models.sentiment.sentiment_recipe import SentimentRecipe
+from keras_rnn_kit.models.translation.translation_recipe import TranslationRecipe
+from keras_rnn_kit.models.visual_dialog.visual_dialog_recipe import VisualDialogRecipe
+from keras_rnn_kit.models.vqa.vqa_recipe import VQARecipe
 from keras_rnn_kit.training.run_length import MAX_DEFAULT_EPOCHS
-from keras_rnn_kit.training.run_length import epochs_for_min_steps
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
 
-
-@dataclasses.dataclass(frozen=True)
-class Application:
-    """One `rnnkit` application.
-
-    Attributes:
-        name: the command-line name.
-        data_help: what `--data` accepts and the offline default.
-        load: `(data, tiny, seed, **data_options) -> TaskData`.
-        build: `(TaskData, tiny) -> compiled keras.Model`.
-        evaluate: `(model, test split) -> {metric: value}`.
-        predict: `(model, inputs, options) -> list of output lines`.
-        epochs: default epochs of a full run.
-        min_steps: with the default epochs, a full run takes at least this
-            many optimizer steps: a small training set gets more epochs, up
-            to `MAX_DEFAULT_EPOCHS` (each epoch writes a backup).
-        batch_size: default global batch size.
-        options: the keyword options `predict` accepts.
-        examples: `(model, raw_train) -> tf.data` of unbatched training
-            examples, for tasks whose `TaskData.train` is `None`.
-        data_options: the keyword options `load` accepts besides `data`
-            (`DATA_OPTIONS`).
-    """
-
-    name: str
-    data_help: str
-    load: Callable
-    build: Callable
-    evaluate: Callable
-    predict: Callable
-    epochs: int
-    batch_size: int = 64
-    min_steps: int = 0
-    options: tuple = ()
-    examples: Callable | None = None
-    data_options: tuple = ()
-
-    def default_epochs(self, count: int, batch_size: int) -> int:
-        """`epochs`, or more where `epochs` passes over `count` examples would
-        take fewer than `min_steps` optimizer steps of `batch_size` (at most
-        `MAX_DEFAULT_EPOCHS`; see `training.run_length.epochs_for_min_steps`).
-
-        Args:
-            count: training examples; <= 0 when unknown (then `epochs`).
-            batch_size: int > 0, the global batch size.
-
-        Example:
-
-        >>> get_application("translation").default_epochs(1_000, 64)
-        150
-        >>> get_application("vqa").default_epochs(1_000, 64)  # no min_steps
-        10
-        """
-        return epochs_for_min_steps(count, batch_size, self.epochs, self.min_steps)
-
-
-# What `load` may take besides `data`: a held-out file, the share of `data` held
-# out without one, and the tokens per text.
-DATA_OPTIONS = ("test_data", "validation_split", "sequence_length")
-
+# One recipe per application (`keras_rnn_kit.models.recipe.Recipe`), by name.
 APPLICATIONS = {
-    app.name: app
-    for app in (
-        Application(
-            "sentiment",
-            "an aclImdb folder, a CSV/TSV/JSONL file with `text` and `label` "
-            "columns, or a tfds name (default: generated reviews)",
-            adapters.load_sentiment,
-            adapters.build_sentiment,
-            adapters.evaluate_sentiment,
-            adapters.predict_sentiment,
-            epochs=4,
-            data_options=DATA_OPTIONS,
-        ),
-        Application(
-            "translation",
-            "a source<TAB>target TSV file (default: the generated zh->en numbers)",
-            adapters.load_translation,
-            adapters.build_translation,
-            adapters.evaluate_translation,
-            adapters.predict_translation,
-            epochs=translation_recipe.EPOCHS,
-            batch_size=translation_recipe.BATCH_SIZE,
-            min_steps=translation_recipe.MIN_STEPS,
-            options=("beam_width",),
-            data_options=DATA_OPTIONS,
-        ),
-        Application(
-            "captioning",
-            "`scenes` (default: the kit's generated shape scenes)",
-            adapters.load_captioning,
-            adapters.build_captioning,
-            adapters.evaluate_captioning,
-            adapters.predict_captioning,
-            epochs=30,
-            batch_size=32,
-            options=("beam_width",),
-            examples=adapters.captioning_examples,
-        ),
-        Application(
-            "vqa",
-            "`easy_vqa` (default, shipped with the easy-vqa package) or `scenes`",
-            adapters.load_vqa,
-            adapters.build_vqa,
-            adapters.evaluate_vqa,
-            adapters.predict_vqa,
-            epochs=vqa_training.EPOCHS,
-            batch_size=vqa_training.BATCH_SIZE,
-            options=("question",),
-            examples=adapters.vqa_examples,
-        ),
-        Application(
-            "visual-dialog",
-            "`easy_vqa` (default: easy-VQA's questions as dialogs)",
-            adapters.load_visual_dialog,
-            adapters.build_visual_dialog,
-            adapters.evaluate_visual_dialog,
-            adapters.predict_visual_dialog,
-            epochs=6,
-            options=("question", "history"),
-            examples=adapters.visual_dialog_examples,
-        ),
+    recipe.name: recipe
+    for recipe in (
+        SentimentRecipe(),
+        TranslationRecipe(),
+        CaptioningRecipe(),
+        VQARecipe(),
+        VisualDialogRecipe(),
     )
 }
 
 
-def get_application(name: str) -> Application:
-    """Returns the registered `Application` called `name`."""
+def get_application(name: str | Recipe) -> Recipe:
+    """Returns the registered recipe of the application called `name`, or
+    `name` itself if it is a `Recipe` (a variant: `dataclasses.replace(
+    get_application("captioning"), attention=None)`)."""
+    if isinstance(name, Recipe):
+        return name
     check_choice("application", name, tuple(APPLICATIONS))
     return APPLICATIONS[name]
 
@@ -177,14 +70,6 @@ def _data_options(app, **given):
             f"{' and '.join(readers)} read it."
         )
     return options
-
-
-def _train_examples(app, task, tiny):
-    """The examples `training.train` reads. Image tasks build their pipeline
-    with the task's own preprocessor (a throwaway build, same vocabulary)."""
-    if task.train is not None:
-        return task.train
-    return app.examples(app.build(task, tiny), task.raw_train)
 
 
 def _default_epochs(app, examples, batch_size, log):
@@ -207,7 +92,7 @@ def _default_epochs(app, examples, batch_size, log):
 
 
 def train_application(
-    name: str,
+    name: str | Recipe,
     data: str | None = None,
     *,
     out: str = "rnnkit_out",
@@ -231,7 +116,8 @@ def train_application(
     evaluates and saves again.
 
     Args:
-        name: an application name (`APPLICATIONS`).
+        name: an application name (`APPLICATIONS`), or a `Recipe` (a variant
+            of a registered one, made with `dataclasses.replace`).
         data: `--data` (see each application's `data_help`); `None` is the
             offline default.
         out: output folder (checkpoints go to `out/checkpoints`).
@@ -259,6 +145,7 @@ def train_application(
         `{"model_path", "metrics_path", "metrics", "data", "epochs"}`.
     """
     app = get_application(name)
+    name = app.name
     if epochs is not None:
         check_positive_int("epochs", epochs)
     batch_size = check_positive_int(
@@ -271,18 +158,16 @@ def train_application(
         sequence_length=sequence_length,
     )
     keras.utils.set_random_seed(seed)
-    task = app.load(data, tiny, seed, **options)
-    log(f"{name}: {task.description}")
-    for note in task.notes:
+    prepared = app.load(data, tiny, seed, **options)
+    log(f"{name}: {prepared.description}")
+    for note in prepared.notes:
         log(f"{name}: {note}")
-    train_data = _train_examples(app, task, tiny)
     if epochs is None:
-        epochs = 1 if tiny else _default_epochs(app, train_data, batch_size, log)
-    task.settings.update(epochs=epochs, batch_size=batch_size)
+        epochs = 1 if tiny else _default_epochs(app, prepared.train, batch_size, log)
     checkpoint_dir = os.path.join(out, "checkpoints")
     model, history = training.train(
-        lambda: app.build(task, tiny),
-        train_data,
+        lambda: app.build(prepared, tiny, epochs=epochs, batch_size=batch_size),
+        prepared.train,
         strategy=strategy,
         epochs=epochs,
         global_batch_size=batch_size,
@@ -293,7 +178,7 @@ def train_application(
         peer_timeout_s=peer_timeout_s,
     )
     log(f"{name}: evaluating on the held-out split")
-    metrics = {k: float(v) for k, v in app.evaluate(model, task.test).items()}
+    metrics = {k: float(v) for k, v in app.evaluate(model, prepared.test).items()}
     metrics["final_loss"] = float(history.history["loss"][-1])
     model_path = os.path.join(out, f"{name}.keras")
     training.atomic_write(model_path, model.save)
@@ -302,7 +187,9 @@ def train_application(
     def write_metrics(path):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(
-                {"application": name, "data": task.description, **metrics}, f, indent=2
+                {"application": name, "data": prepared.description, **metrics},
+                f,
+                indent=2,
             )
 
     training.atomic_write(metrics_path, write_metrics)
@@ -311,7 +198,7 @@ def train_application(
         "model_path": model_path,
         "metrics_path": metrics_path,
         "metrics": metrics,
-        "data": task.description,
+        "data": prepared.description,
         "epochs": epochs,
     }
 
@@ -349,8 +236,8 @@ def evaluate_application(
     app = get_application(name)
     options = _data_options(app, test_data=test_data, validation_split=validation_split)
     model = load_task_model(model_path)
-    task = app.load(data, tiny, seed, **options)
-    return {k: float(v) for k, v in app.evaluate(model, task.test).items()}
+    prepared = app.load(data, tiny, seed, **options)
+    return {k: float(v) for k, v in app.evaluate(model, prepared.test).items()}
 
 
 def predict_application(

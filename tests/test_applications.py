@@ -1,16 +1,16 @@
-"""Tests for keras_rnn_kit.applications and keras_rnn_kit.application_adapters.
+"""Tests for keras_rnn_kit.applications and the recipes it registers.
 
 Fast paths only: the registry, argument errors, the offline data each
 application reads. Training runs end to end in tests/test_cli.py (one `--tiny`
 train + predict per application, in a fresh process).
 """
 
+import dataclasses
 import os
 
 import numpy as np
 import pytest
 
-from keras_rnn_kit import application_adapters as adapters
 from keras_rnn_kit.applications import APPLICATIONS
 from keras_rnn_kit.applications import evaluate_application
 from keras_rnn_kit.applications import get_application
@@ -19,6 +19,7 @@ from keras_rnn_kit.applications import predict_application
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.data.number_translation import number_to_chinese
 from keras_rnn_kit.data.number_translation import number_to_english
+from keras_rnn_kit.models.recipe import Recipe
 from keras_rnn_kit.models.vqa import vqa_training
 from keras_rnn_kit.training.run_length import MAX_DEFAULT_EPOCHS
 
@@ -33,9 +34,24 @@ def test_registry_names_every_application():
     ]
     for name, app in APPLICATIONS.items():
         assert app.name == name and app.epochs > 0 and app.batch_size > 0
-        assert app.data_help
-        # Tasks without ready examples build them from the model's preprocessor.
-        assert (app.examples is None) == (name in ("sentiment", "translation"))
+        assert app.data_help and isinstance(app, Recipe)
+        # A frozen, typed recipe: a variant is a replace, the registry stays.
+        variant = dataclasses.replace(app, epochs=app.epochs + 1)
+        assert variant.epochs == app.epochs + 1 != APPLICATIONS[name].epochs
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            app.epochs = 1
+
+
+@pytest.mark.parametrize("name", ["vqa", "captioning", "visual-dialog"])
+def test_image_recipes_build_the_task_around_the_preprocessor_they_loaded(name):
+    # One preprocessor per run: the training examples and the task share it, so
+    # no model is built just to make the pipeline.
+    recipe = get_application(name)
+    prepared = recipe.load(None, tiny=True, seed=0)
+    model = recipe.build(prepared, tiny=True)
+    assert model.preprocessor is prepared.preprocessor
+    x, y = next(iter(prepared.train.batch(2)))[:2]
+    assert model.predict_on_batch(x).shape[0] == y.shape[0] == 2
 
 
 def test_unknown_application_names_the_choices():
@@ -72,7 +88,7 @@ def test_load_task_model_errors_name_the_path(tmp_path):
 
 
 def test_translation_default_is_the_generated_numbers_task():
-    task = adapters.load_translation(None, tiny=True, seed=0)
+    task = get_application("translation").load(None, tiny=True, seed=0)
     sources, targets = task.test
     assert len(sources) == 30 and "270 training pairs, 30 held out" in task.description
     # Held-out pairs are real translations of whole numbers 0-299.
@@ -90,7 +106,7 @@ def test_translation_reads_a_parallel_tsv(tmp_path):
     rows = [(number_to_chinese(n), number_to_english(n)) for n in range(20)]
     with open(path, "w", encoding="utf-8") as f:
         f.write("".join(f"{s}\t{t}\tattribution\n" for s, t in rows))
-    task = adapters.load_translation(path, tiny=False, seed=0)
+    task = get_application("translation").load(path, tiny=False, seed=0)
     # A seeded shuffled split (tests/test_user_data_files.py), pairs kept whole.
     sources, targets = task.test
     assert len(sources) == 2 and all(
@@ -104,47 +120,47 @@ def test_translation_tsv_needs_two_pairs(tmp_path):
     with open(path, "w", encoding="utf-8") as f:
         f.write("三\tthree\n")
     with pytest.raises(ValueError, match="at least 2 .* got 1"):
-        adapters.load_translation(path, tiny=False, seed=0)
+        get_application("translation").load(path, tiny=False, seed=0)
 
 
 def test_sentiment_reads_a_labelled_csv(tmp_path):
     path = os.path.join(tmp_path, "reviews.csv")
     with open(path, "w", encoding="utf-8") as f:
         f.write("text,label\n" + "".join(f"review {i},{i % 2}\n" for i in range(10)))
-    task = adapters.load_sentiment(path, tiny=False, seed=0)
+    task = get_application("sentiment").load(path, tiny=False, seed=0)
     # A seeded, shuffled, stratified split (tests/test_user_data_files.py).
     texts, labels = task.test
     assert sorted(labels.tolist()) == [0, 1]
     assert [int(t.split()[1]) % 2 for t in texts] == labels.tolist()
-    assert sorted(texts + task.raw_train) == sorted(f"review {i}" for i in range(10))
+    assert sorted(texts + task.train_texts) == sorted(f"review {i}" for i in range(10))
 
 
 def test_vqa_and_captioning_reject_unknown_data():
     with pytest.raises(ValueError, match="`data`.*coco"):
-        adapters.load_vqa("coco", tiny=True, seed=0)
+        get_application("vqa").load("coco", tiny=True, seed=0)
     with pytest.raises(ValueError, match="`data`.*easy_vqa"):
-        adapters.load_captioning("easy_vqa", tiny=True, seed=0)
+        get_application("captioning").load("easy_vqa", tiny=True, seed=0)
 
 
 def test_vqa_tiny_is_real_easy_vqa():
-    task = adapters.load_vqa(None, tiny=True, seed=0)
-    train, test = task.raw_train, task.test
+    task = get_application("vqa").load(None, tiny=True, seed=0)
+    train, test = task.train_split, task.test
     assert train.images.shape == (32, 64, 64, 3) and test.images.shape[0] == 8
     assert set(test.answers) <= set(train.answer_vocabulary)
 
 
-@pytest.mark.parametrize("name", ["vqa", "visual_dialog"])
+@pytest.mark.parametrize("name", ["vqa", "visual-dialog"])
 def test_question_answering_requires_a_question(name):
-    predict = getattr(adapters, f"predict_{name}")
+    predict = get_application(name).predict
     with pytest.raises(ValueError, match="`--question` is required"):
         predict(None, ["image.png"], {})
 
 
 def test_visual_dialog_tiny_is_easy_vqa_as_dialogs():
-    task = adapters.load_visual_dialog(None, tiny=True, seed=0)
-    train, test = task.raw_train, task.test
+    task = get_application("visual-dialog").load(None, tiny=True, seed=0)
+    train, test = task.train_split, task.test
     assert train.images.shape == (16, 64, 64, 3) and test.images.shape[0] == 4
-    assert train.histories.shape[1] == adapters.DIALOG_ROUNDS - 1
+    assert train.histories.shape[1] == get_application("visual-dialog").rounds - 1
     # A round's history starts with the previous round's question and answer.
     assert train.histories[1, 0] == (
         f"{train.questions[0]} {train.candidates[train.answer_ids[0]]}"
@@ -152,8 +168,8 @@ def test_visual_dialog_tiny_is_easy_vqa_as_dialogs():
 
 
 def test_captioning_tiny_holds_out_other_scenes():
-    task = adapters.load_captioning(None, tiny=True, seed=0)
-    images, captions = task.raw_train
+    task = get_application("captioning").load(None, tiny=True, seed=0)
+    images, captions = task.train_split
     assert images.shape == (64, 32, 32, 3) and len(captions) == 64
     test_images, test_captions = task.test
     assert len(test_captions) == 16 and all(c.strip() for c in test_captions)
@@ -181,10 +197,9 @@ def test_small_training_sets_get_the_recipes_minimum_steps():
 def test_vqa_recipe_decays_its_learning_rate_over_the_run_it_is_given():
     app = get_application("vqa")
     task = app.load(None, True, 0)
-    task.settings.update(epochs=3, batch_size=16)
-    model = app.build(task, True)
+    model = app.build(task, True, epochs=3, batch_size=16)
     assert model.backbone.image_size == vqa_training.IMAGE_SIZE
-    steps = 3 * -(-len(task.raw_train) // 16)
+    steps = 3 * -(-len(task.train_split) // 16)
     rates = []
     for step in (0, steps // 2, steps):
         model.optimizer.iterations.assign(step)
@@ -196,3 +211,14 @@ def test_vqa_recipe_decays_its_learning_rate_over_the_run_it_is_given():
         vqa_training.EPOCHS,
         vqa_training.BATCH_SIZE,
     )
+
+
+def test_a_replaced_recipe_trains_as_its_application(tmp_path):
+    show_and_tell = dataclasses.replace(get_application("captioning"), attention=None)
+    result = train_application(
+        show_and_tell, out=str(tmp_path), tiny=True, verbose=0, log=lambda line: None
+    )
+    assert result["model_path"] == os.path.join(tmp_path, "captioning.keras")
+    model = load_task_model(result["model_path"])
+    assert model.backbone.attention is None
+    assert get_application("captioning").attention == "bahdanau"

@@ -60,3 +60,5 @@ def test_python_snippets_run_in_order():
     # "The food was really good" is learned from the generated reviews.
     assert "SentimentPrediction(labels=['positive', " in output
     assert re.search(r"vanilla .* ratio = \d\.\d+e-0[5-9]", output)
+    # A recipe variant trains as its application (captioning, show and tell).
+    assert "['bleu_1', 'bleu_2', 'bleu_3', 'bleu_4', 'final_loss']" in output

@@ -15,10 +15,13 @@ import random
 
 import pytest
 
-from keras_rnn_kit import application_adapters as adapters
+from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.cli import main
 from keras_rnn_kit.data.number_translation import number_to_chinese
 from keras_rnn_kit.data.number_translation import number_to_english
+
+SENTIMENT = get_application("sentiment")
+TRANSLATION = get_application("translation")
 
 FILLER = "the food service place night table staff movie plot we it was and".split()
 
@@ -67,7 +70,7 @@ def evaluate_lines(stdout):
 
 def test_a_sorted_file_is_split_stratified_and_named(tmp_path):
     path = write_csv(tmp_path / "sorted.csv", reviews(50))
-    task = adapters.load_sentiment(path, tiny=True, seed=0)
+    task = SENTIMENT.load(path, tiny=True, seed=0)
     texts, labels = task.test
     assert labels.tolist().count(0) == labels.tolist().count(1) == 10
     assert task.train[1].tolist().count(0) == 40
@@ -84,12 +87,12 @@ def test_a_sorted_file_is_split_stratified_and_named(tmp_path):
 
 def test_the_split_depends_on_the_seed_and_validation_split(tmp_path):
     path = write_csv(tmp_path / "sorted.csv", reviews(50))
-    first = adapters.load_sentiment(path, tiny=True, seed=0)
-    again = adapters.load_sentiment(path, tiny=True, seed=0)
-    other = adapters.load_sentiment(path, tiny=True, seed=1)
+    first = SENTIMENT.load(path, tiny=True, seed=0)
+    again = SENTIMENT.load(path, tiny=True, seed=0)
+    other = SENTIMENT.load(path, tiny=True, seed=1)
     assert first.test[0] == again.test[0] and first.test[0] != other.test[0]
-    quarter = adapters.load_sentiment(path, tiny=True, seed=0, validation_split=0.3)
-    assert len(quarter.test[0]) == 30 and len(quarter.raw_train) == 70
+    quarter = SENTIMENT.load(path, tiny=True, seed=0, validation_split=0.3)
+    assert len(quarter.test[0]) == 30 and len(quarter.train_texts) == 70
 
 
 def test_a_one_class_file_names_the_file_the_class_and_the_fix(tmp_path):
@@ -105,17 +108,17 @@ def test_a_class_of_one_example_cannot_be_split(tmp_path):
     rows = reviews(20)[:20] + [("good food", 1)]
     path = write_csv(tmp_path / "one_positive.csv", rows)
     with pytest.raises(ValueError, match="only 1 positive text .* at least 2 of each"):
-        adapters.load_sentiment(path, tiny=True, seed=0)
+        SENTIMENT.load(path, tiny=True, seed=0)
     # With a separate test file all 21 rows train.
     test = write_csv(tmp_path / "test.csv", reviews(3))
-    task = adapters.load_sentiment(path, tiny=True, seed=0, test_data=test)
-    assert len(task.raw_train) == 21 and len(task.test[0]) == 6
+    task = SENTIMENT.load(path, tiny=True, seed=0, test_data=test)
+    assert len(task.train_texts) == 21 and len(task.test[0]) == 6
 
 
 def test_labels_other_than_0_and_1_are_refused(tmp_path):
     path = write_csv(tmp_path / "stars.csv", [("good", 1), ("bad", 0), ("ok", 2)])
     with pytest.raises(ValueError, match="has label 2: sentiment labels are 0"):
-        adapters.load_sentiment(path, tiny=True, seed=0)
+        SENTIMENT.load(path, tiny=True, seed=0)
 
 
 def test_sequence_length_covers_95_percent_and_reports_truncation(tmp_path):
@@ -124,41 +127,41 @@ def test_sequence_length_covers_95_percent_and_reports_truncation(tmp_path):
     test = [(" ".join(["word"] * n), n % 2) for n in (5, 20, 47, 48, 60)]
     path = write_csv(tmp_path / "long.csv", train)
     test_path = write_csv(tmp_path / "long_test.csv", test)
-    task = adapters.load_sentiment(path, tiny=False, seed=0, test_data=test_path)
-    assert task.settings == {"sequence_length": 47}
+    task = SENTIMENT.load(path, tiny=False, seed=0, test_data=test_path)
+    assert task.sequence_length == 47
     assert task.notes == [
         "sequence_length 47 covers 95.0% of training texts; 2 of 5 test texts "
         "(40.0%) are truncated"
     ]
     # --tiny caps it at 16, which cuts most texts: a warning with the fix.
-    tiny = adapters.load_sentiment(path, tiny=True, seed=0, test_data=test_path)
-    assert tiny.settings == {"sequence_length": 16}
+    tiny = SENTIMENT.load(path, tiny=True, seed=0, test_data=test_path)
+    assert tiny.sequence_length == 16
     assert tiny.notes == [
         "sequence_length 16 (the --tiny cap) covers 17.5% of training texts; 4 of "
         "5 test texts (80.0%) are truncated",
         "warning: sequence_length 16 (the --tiny cap) cuts most training texts "
         "short (it covers 17.5%); pass --sequence-length 47 to cover 95% of them",
     ]
-    given = adapters.load_sentiment(
+    given = SENTIMENT.load(
         path, tiny=True, seed=0, test_data=test_path, sequence_length=48
     )
-    assert given.settings == {"sequence_length": 48}
+    assert given.sequence_length == 48
     assert given.notes[0].startswith("sequence_length 48 (--sequence-length) covers")
 
 
 def test_generated_reviews_keep_their_split():
-    task = adapters.load_sentiment(None, tiny=True, seed=0)
+    task = SENTIMENT.load(None, tiny=True, seed=0)
     assert task.description.startswith("generated reviews: 204 training texts (")
     assert task.description.endswith("), 52 test")
-    assert task.settings == {"sequence_length": 16}
+    assert task.sequence_length == 16
 
 
 def test_translation_split_is_a_seeded_shuffle(tmp_path):
     path = tmp_path / "pairs.tsv"
     rows = [(number_to_chinese(n), number_to_english(n)) for n in range(40)]
     path.write_text("".join(f"{s}\t{t}\n" for s, t in rows), encoding="utf-8")
-    task = adapters.load_translation(str(path), tiny=True, seed=0)
-    again = adapters.load_translation(str(path), tiny=True, seed=0)
+    task = TRANSLATION.load(str(path), tiny=True, seed=0)
+    again = TRANSLATION.load(str(path), tiny=True, seed=0)
     sources, targets = task.test
     assert sources == again.test[0] and len(sources) == 4
     assert sources != [s for s, _ in rows[-4:]]  # not the file's tail
@@ -173,7 +176,7 @@ def test_translation_test_data_longer_than_training_is_cut_not_refused(tmp_path)
     rows = [(number_to_chinese(n), number_to_english(n)) for n in range(1, 10)]
     train.write_text("".join(f"{s}\t{t}\n" for s, t in rows), encoding="utf-8")
     test.write_text("三百二十一\tthree hundred twenty one\n", encoding="utf-8")
-    task = adapters.load_translation(str(train), tiny=True, seed=0, test_data=str(test))
+    task = TRANSLATION.load(str(train), tiny=True, seed=0, test_data=str(test))
     assert task.test == (["三百二十一"], ["three hundred twenty one"])
     assert "9 training pairs, 1 held out" in task.description
     assert task.notes[0] == (
@@ -182,7 +185,7 @@ def test_translation_test_data_longer_than_training_is_cut_not_refused(tmp_path)
         "truncated"
     )
     # The untrained translator reads the over-long source without raising.
-    model = adapters.build_translation(task, tiny=True)
+    model = TRANSLATION.build(task, tiny=True)
     assert len(model.translate(task.test[0])) == 1
 
 

@@ -105,6 +105,18 @@ def load_image(
         ) from error
 
 
+def load_image_files(paths, image_size: int) -> np.ndarray:
+    """The image files `paths` as one float batch of `image_size` squares: each
+    file may have its own size; it is scaled to [0, 1] and resized bilinearly
+    with `tf.image.resize`, as the exported serving graphs do (`check_images`).
+
+    Returns:
+        `(len(paths), image_size, image_size, 3)` float32 in [0, 1].
+    """
+    images = [check_images(load_image(path)[None], image_size) for path in paths]
+    return np.concatenate(images)
+
+
 def encode_png(image) -> bytes:
     """Encodes one `(height, width, 3)` image (`uint8`, or float in `[0, 1]`) as PNG
     bytes: the raw input the exported vision models serve.

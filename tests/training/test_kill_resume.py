@@ -19,7 +19,8 @@ import pytest
 
 from keras_rnn_kit import applications
 from keras_rnn_kit import training
-from keras_rnn_kit.application_adapters import TaskData
+from keras_rnn_kit.models.recipe import PreparedData
+from keras_rnn_kit.models.recipe import Recipe
 from keras_rnn_kit.training.best_model import BestModelCheckpoint
 from keras_rnn_kit.training.resumable_backup import ResumableBackup
 from tests.training import processes
@@ -171,24 +172,26 @@ class _Killed(Exception):
     pass
 
 
-def _toy_application():
+class _ToyRecipe(Recipe):
     """`tiny_run` as an application, so `train_application` runs in a second."""
-    task = TaskData(
-        description="tiny_run data",
-        train=tiny_run.make_data(),
-        test=tiny_run.make_data(16),
-        raw_train=None,
-    )
-    return applications.Application(
-        "toy",
-        "none",
-        load=lambda data, tiny, seed: task,
-        build=lambda task, tiny: tiny_run.build_model(),
-        evaluate=lambda model, test: {"mse": model.evaluate(*test, verbose=0)},
-        predict=None,
-        epochs=1,
-        batch_size=16,
-    )
+
+    name = "toy"
+    data_help = "none"
+
+    def load(self, data, tiny=False, seed=0):
+        return PreparedData(
+            "tiny_run data", tiny_run.make_data(), tiny_run.make_data(16)
+        )
+
+    def build(self, prepared, tiny=False, epochs=None, batch_size=None):
+        return tiny_run.build_model()
+
+    def evaluate(self, model, test):
+        return {"mse": model.evaluate(*test, verbose=0)}
+
+
+def _toy_application():
+    return _ToyRecipe(epochs=1, batch_size=16)
 
 
 def test_train_application_keeps_the_backup_until_its_files_are_written(

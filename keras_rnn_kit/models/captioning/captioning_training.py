@@ -43,10 +43,19 @@ def caption_dataset(preprocessor, images, captions, batch_size, shuffle, seed=0)
 
 
 def build_captioner(
-    captions, image_size, attention="bahdanau", units=64, filters=(16, 32)
+    captions,
+    image_size,
+    attention="bahdanau",
+    units=64,
+    filters=(16, 32),
+    preprocessor=None,
 ):
-    """A compiled `ImageCaptioner` whose vocabulary comes from `captions`."""
-    preprocessor = CaptioningPreprocessor.from_captions(captions, image_size=image_size)
+    """A compiled `ImageCaptioner` whose vocabulary comes from `captions`, or
+    that shares `preprocessor` (a `CaptioningPreprocessor` of `image_size`)."""
+    if preprocessor is None:
+        preprocessor = CaptioningPreprocessor.from_captions(
+            captions, image_size=image_size
+        )
     backbone = CaptioningBackbone(
         len(preprocessor.vocabulary),
         embedding_dim=units // 2,

@@ -5,44 +5,17 @@ import time
 import keras
 
 from keras_rnn_kit.data.number_translation import number_translation_splits
-from keras_rnn_kit.metrics.bleu import corpus_bleu
-from keras_rnn_kit.metrics.bleu import exact_match
 from keras_rnn_kit.models.translation import translation_recipe
 from keras_rnn_kit.models.translation.translation_preprocessor import (
     TranslationPreprocessor,
 )
+from keras_rnn_kit.models.translation.translation_recipe import evaluate_translator
 from keras_rnn_kit.models.translation.translator import Translator
 from keras_rnn_kit.utils.validation import check_positive_int
 
 # Epochs of a `quick` run (demos and smoke tests); a full run trains the
 # recipe's own (`translation_recipe.recipe_epochs`).
 QUICK_EPOCHS = 4
-
-
-def evaluate_translator(
-    translator: Translator,
-    sources: list[str],
-    references: list[str],
-    beam_width: int = 4,
-    batch_size: int = 500,
-) -> dict[str, float]:
-    """Greedy and beam exact match and BLEU of `translator` on a parallel set.
-
-    Returns:
-        `{"greedy_exact_match", "greedy_bleu", "beam_exact_match", "beam_bleu"}`,
-        exact match in [0, 1] and BLEU in [0, 100].
-    """
-    check_positive_int("batch_size", batch_size)
-    scores = {}
-    for label, width in (("greedy", 1), ("beam", beam_width)):
-        outputs = []
-        for start in range(0, len(sources), batch_size):
-            outputs += translator.translate(
-                sources[start : start + batch_size], beam_width=width
-            )
-        scores[f"{label}_exact_match"] = exact_match(outputs, references)
-        scores[f"{label}_bleu"] = corpus_bleu(outputs, references)
-    return scores
 
 
 def train_number_translator(

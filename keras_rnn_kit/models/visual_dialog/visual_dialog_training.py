@@ -32,9 +32,14 @@ from keras_rnn_kit.utils.validation import check_positive_int
 
 
 def dialog_dataset(
-    model: VisualDialogModel, examples: DialogExamples, batch_size, shuffle, seed=0
+    preprocessor: VisualDialogPreprocessor,
+    examples: DialogExamples,
+    batch_size,
+    shuffle,
+    seed=0,
 ):
-    """`tf.data` of `(inputs, ground-truth index)`; text is tokenized once.
+    """`tf.data` of `(inputs, ground-truth index)` for a model with
+    `preprocessor`; text is tokenized once.
 
     Raises:
         ValueError: an answer id outside the candidates, or text longer than
@@ -50,7 +55,7 @@ def dialog_dataset(
             f"`answer_ids` must lie in [0, {count}) (the candidates), got "
             f"{bad[:5].tolist()}."
         )
-    pre = model.preprocessor
+    pre = preprocessor
     question = pre.question_text(examples.questions)
     history = pre.encode_nested(
         pre.history_text, tf.constant(examples.histories.astype(str))
@@ -223,7 +228,9 @@ def score_dialogs(model: VisualDialogModel, examples: DialogExamples) -> dict:
 
 def _predict_scores(model, examples):
     return np.asarray(
-        model.predict(dialog_dataset(model, examples, 256, shuffle=False), verbose=0)
+        model.predict(
+            dialog_dataset(model.preprocessor, examples, 256, shuffle=False), verbose=0
+        )
     )
 
 
@@ -244,7 +251,7 @@ def _fit_and_score(train, test, encoder, image_size, units, epochs, seed, verbos
     model.compile()
     start = time.perf_counter()
     model.fit(
-        dialog_dataset(model, train, 64, shuffle=True, seed=seed),
+        dialog_dataset(model.preprocessor, train, 64, shuffle=True, seed=seed),
         epochs=epochs,
         shuffle=False,  # the dataset shuffles
         verbose=verbose,

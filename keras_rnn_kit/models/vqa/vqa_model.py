@@ -126,16 +126,7 @@ class VQAModel(Task):
 
     def check_answer_ids(self, ids) -> np.ndarray:
         """Returns `ids` as int64, raising `ValueError` for ids outside the answers."""
-        ids = np.asarray(ids)
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise ValueError(f"`ids` must be integers, got dtype {ids.dtype}.")
-        bad = ids[(ids < 0) | (ids >= len(self.answers))]
-        if bad.size:
-            raise ValueError(
-                f"`ids` must lie in [0, {len(self.answers)}) (the answer vocabulary), "
-                f"got {bad[:5].tolist()}."
-            )
-        return ids.astype(np.int64)
+        return check_answer_ids(ids, self.answers)
 
     def answer(self, images, questions, top_k=1, batch_size=256):
         """Answers questions about images.
@@ -203,3 +194,17 @@ class VQAModel(Task):
             "hidden_dim": self.hidden_dim,
             "dropout": self.dropout,
         }
+
+
+def check_answer_ids(ids, answers) -> np.ndarray:
+    """Returns `ids` as int64, raising `ValueError` for ids outside `answers`."""
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"`ids` must be integers, got dtype {ids.dtype}.")
+    bad = ids[(ids < 0) | (ids >= len(answers))]
+    if bad.size:
+        raise ValueError(
+            f"`ids` must lie in [0, {len(answers)}) (the answer vocabulary), "
+            f"got {bad[:5].tolist()}."
+        )
+    return ids.astype(np.int64)

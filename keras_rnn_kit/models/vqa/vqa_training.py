@@ -18,6 +18,7 @@ from keras_rnn_kit.data.easy_vqa_dataset import VQASplit
 from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
 from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
 from keras_rnn_kit.models.vqa.vqa_model import VQAModel
+from keras_rnn_kit.models.vqa.vqa_model import check_answer_ids
 from keras_rnn_kit.models.vqa.vqa_preprocessor import VQAPreprocessor
 from keras_rnn_kit.utils.validation import check_positive_int
 
@@ -47,16 +48,23 @@ QUICK_CONFIG = {
 
 
 def preprocessed_dataset(
-    model: VQAModel, data: VQASplit, batch_size: int, shuffle: bool, seed: int = 0
+    preprocessor: VQAPreprocessor,
+    answers: list[str],
+    data: VQASplit,
+    batch_size: int,
+    shuffle: bool,
+    seed: int = 0,
 ):
-    """A `tf.data` pipeline of `(backbone inputs, answer id)` for `model`.
+    """A `tf.data` pipeline of `(backbone inputs, answer id)`.
 
     Questions are tokenized once, up front (a question longer than the
     preprocessor's `sequence_length` raises here); each image is stored once and
-    gathered per batch. Answer ids outside `model.answers` raise.
+    gathered per batch. Answer ids outside `answers` raise.
 
     Args:
-        model: a `VQAModel` with a preprocessor.
+        preprocessor: the model's `VQAPreprocessor`.
+        answers: the model's answers (`VQAModel.answers`), which the split's
+            answer ids index.
         data: a `VQASplit`.
         batch_size: int > 0.
         shuffle: reshuffle every epoch.
@@ -66,8 +74,8 @@ def preprocessed_dataset(
         A `tf.data.Dataset`.
     """
     check_positive_int("batch_size", batch_size)
-    answer_ids = model.check_answer_ids(data.answer_ids)
-    text = model.preprocessor.text_preprocessor(data.questions)
+    answer_ids = check_answer_ids(data.answer_ids, answers)
+    text = preprocessor.text_preprocessor(data.questions)
     images = tf.constant(data.images)
     dataset = tf.data.Dataset.from_tensor_slices(
         (text["token_ids"], text["padding_mask"], data.image_index, answer_ids)
@@ -76,7 +84,7 @@ def preprocessed_dataset(
         dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
 
     def to_inputs(token_ids, padding_mask, image_index, answer_id):
-        batch_images = model.preprocessor.preprocess_images(
+        batch_images = preprocessor.preprocess_images(
             tf.gather(images, image_index)
         )
         inputs = {
@@ -118,6 +126,7 @@ def build_vqa_model(
     image_size: int | None = None,
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
+    preprocessor: VQAPreprocessor | None = None,
     **overrides,
 ) -> VQAModel:
     """Builds an untrained `VQAModel` whose vocabularies come from `train`,
@@ -126,16 +135,22 @@ def build_vqa_model(
     Args:
         train: the training `VQASplit` (question vocabulary, answers, image size).
         quick: use the tiny `QUICK_CONFIG` instead of `FULL_CONFIG`.
-        image_size: side of the model's images; default: that of `train`.
+        image_size: side of the model's images; default: that of `train`
+            (ignored with `preprocessor`, which has its own).
         epochs: int > 0, the run the learning rate decays over.
         batch_size: int > 0, the run's (global) batch size.
+        preprocessor: the `VQAPreprocessor` to share; default: built from
+            `train`'s questions at `image_size`.
         **overrides: `VQABackbone` arguments that replace the config's.
 
     Returns:
         A compiled `VQAModel` with a `VQAPreprocessor`.
     """
-    image_size = image_size or int(train.images.shape[1])
-    preprocessor = VQAPreprocessor.from_questions(train.questions, image_size)
+    if preprocessor is None:
+        preprocessor = VQAPreprocessor.from_questions(
+            train.questions, image_size or int(train.images.shape[1])
+        )
+    image_size = preprocessor.image_size
     config = {**(QUICK_CONFIG if quick else FULL_CONFIG), **overrides}
     backbone = VQABackbone(
         preprocessor.vocabulary_size, image_size=image_size, **config
@@ -196,8 +211,9 @@ def train_easy_vqa(
     model = build_vqa_model(
         train, quick=quick, image_size=IMAGE_SIZE, epochs=epochs, batch_size=batch_size
     )
-    train_ds = preprocessed_dataset(model, train, batch_size, shuffle=True, seed=seed)
-    test_ds = preprocessed_dataset(model, test, 256, shuffle=False)
+    pre, answers = model.preprocessor, model.answers
+    train_ds = preprocessed_dataset(pre, answers, train, batch_size, True, seed)
+    test_ds = preprocessed_dataset(pre, answers, test, 256, shuffle=False)
     start = time.perf_counter()
     model.fit(train_ds, epochs=epochs, verbose=verbose, shuffle=False)
     train_seconds = time.perf_counter() - start

@@ -63,7 +63,8 @@ def test_scores_are_dot_products_and_rank_answers_sorts_them(model):
 
 def test_pipeline_matches_the_preprocessor_and_checks_answer_ids(model):
     model, view = model
-    features, answers = next(iter(dialog_dataset(model, view, 4, shuffle=False)))
+    batches = dialog_dataset(model.preprocessor, view, 4, shuffle=False)
+    features, answers = next(iter(batches))
     direct = model.preprocessor(
         {
             "images": view.images[view.image_index[:4]],
@@ -79,7 +80,7 @@ def test_pipeline_matches_the_preprocessor_and_checks_answer_ids(model):
     np.testing.assert_array_equal(answers, view.answer_ids[:4])
     broken = type(view)(**{**view.__dict__, "answer_ids": view.answer_ids + 100})
     with pytest.raises(ValueError, match=r"`answer_ids` must lie in \[0, 13\)"):
-        dialog_dataset(model, broken, 4, shuffle=False)
+        dialog_dataset(model.preprocessor, broken, 4, shuffle=False)
 
 
 def test_errors(model):

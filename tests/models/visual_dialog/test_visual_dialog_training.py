@@ -25,7 +25,7 @@ def held_out():
 
 
 def _predict(model, examples):
-    dataset = training.dialog_dataset(model, examples, 64, shuffle=False)
+    dataset = training.dialog_dataset(model.preprocessor, examples, 64, shuffle=False)
     return np.asarray(model.predict(dataset, verbose=0))
 
 

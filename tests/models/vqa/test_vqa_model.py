@@ -124,7 +124,7 @@ def test_pipeline_rejects_answer_ids_outside_the_vocabulary(model):
     generator = SceneGenerator(image_size=16, max_objects=1, seed=0)
     split = scenes_to_vqa_split(generator.generate(2), generator.answer_vocabulary())
     with pytest.raises(ValueError, match=r"\[0, 4\)"):
-        preprocessed_dataset(model, split, 4, shuffle=False)
+        preprocessed_dataset(model.preprocessor, model.answers, split, 4, False)
 
 
 @pytest.mark.slow
