@@ -24,8 +24,6 @@ captions with their references) and `attention.png` (where each generated word
 looked).
 """
 
-import argparse
-import json
 import os
 
 import keras
@@ -35,19 +33,13 @@ from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.metrics import caption_bleu
 from keras_rnn_kit.metrics import cider_d
 from keras_rnn_kit.models.captioning.captioning_training import save_attention_maps
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import write_json_files
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="captioning_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny data and model, 1 epoch")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="default: the recipe's")
+    parser = script_parser(__doc__.split("\n\n")[0], out="captioning_out")
     parser.add_argument("--beam-width", type=int, default=3)
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, one_device, mirrored, multi_worker or tpu")
-    parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
@@ -75,9 +67,7 @@ def main(argv=None):
     for sample in samples:
         print(f"  {sample['caption']!r} (reference {sample['reference']!r})")
     save_attention_maps(captioner, images[0], os.path.join(args.out, "attention.png"))
-    for name, content in (("metrics.json", metrics), ("samples.json", samples)):
-        with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
-            json.dump(content, f, indent=2)
+    write_json_files(args.out, {"metrics.json": metrics, "samples.json": samples})
     print(f"wrote {result['model_path']}, metrics.json, samples.json, "
           f"attention.png to {args.out}")
 

@@ -24,7 +24,6 @@ Usage:
         --out /tmp/export_imdb
 """
 
-import argparse
 import json
 import os
 import socket
@@ -45,23 +44,22 @@ from keras_rnn_kit.models import SentimentClassifier
 from keras_rnn_kit.models.sentiment import SentimentBackbone
 from keras_rnn_kit.models.sentiment import SentimentPreprocessor
 from keras_rnn_kit.training import train
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import write_json_files
 
 REQUEST_TEXTS = ["The food was really good.", "The service was rude."]
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser(
+        __doc__.split("\n\n")[0], out="export_out", epochs=3, strategy=False
+    )
     parser.add_argument("--model", help="a SentimentClassifier .keras file; default: "
                         "train one on generated reviews")
-    parser.add_argument("--out", default="export_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny model, 1 epoch")
     parser.add_argument("--num-reviews", type=int, default=2000)
     parser.add_argument("--units", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--quantization", default=None,
                         help="TFLite weights: none (float32), dynamic or float16")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.tiny:
         args.num_reviews, args.units, args.epochs = 128, 4, 1
@@ -164,8 +162,7 @@ def main(argv=None):
         "rest_request": REQUEST_TEXTS,
         "rest_reply": reply,
     }
-    with open(os.path.join(args.out, "export.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
+    write_json_files(args.out, {"export.json": summary})
     print(f"wrote {version_dir}, {bundle}/ and export.json to {args.out}")
 
 

@@ -24,13 +24,11 @@ included; reload it with `keras.saving.load_model` after `import keras_rnn_kit`)
 below with their labels and probabilities).
 """
 
-import argparse
-import json
-import os
-
 import keras
 
 from keras_rnn_kit.applications import train_application
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import write_json_files
 
 PROBES = [
     "The food was really good.",
@@ -41,18 +39,10 @@ PROBES = [
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser(__doc__.split("\n\n")[0], out="sentiment_out")
     parser.add_argument("--data", help="a labelled file, an aclImdb folder or a "
                         "tfds name; default: generated reviews")
     parser.add_argument("--test-data", help="a labelled file to test on")
-    parser.add_argument("--out", default="sentiment_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny data and model, 1 epoch")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="default: the recipe's")
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, one_device, mirrored, multi_worker or tpu")
-    parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
@@ -74,8 +64,7 @@ def main(argv=None):
         predictions.append(
             {"text": text, "label": label, "probabilities": probabilities.tolist()}
         )
-    with open(os.path.join(args.out, "predictions.json"), "w", encoding="utf-8") as f:
-        json.dump(predictions, f, indent=2)
+    write_json_files(args.out, {"predictions.json": predictions})
     print(f"wrote {result['model_path']}, metrics.json and predictions.json to "
           f"{args.out}")
 

@@ -23,8 +23,6 @@ and BLEU, greedy and beam), `samples.json` (held-out sources, references and bot
 decodings) and `attention.png` (what the decoder attended to for one sentence).
 """
 
-import argparse
-import json
 import os
 import random
 
@@ -41,14 +39,14 @@ from keras_rnn_kit.models.translation import TranslationPreprocessor
 from keras_rnn_kit.models.translation import Translator
 from keras_rnn_kit.models.translation import translation_recipe
 from keras_rnn_kit.training import train
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import training_options
+from keras_rnn_kit.utils.script_io import write_json_files
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser(__doc__.split("\n\n")[0], out="translation_out")
     parser.add_argument("--data", help="source<TAB>target file; default: numbers")
-    parser.add_argument("--out", default="translation_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny data and model, 1 epoch")
     parser.add_argument("--max-number", type=int, default=9999,
                         help="generated numbers 0..max-number")
     parser.add_argument("--held-out-fraction", type=float, default=0.1)
@@ -62,14 +60,9 @@ def parse_args(argv=None):
     parser.add_argument("--units", type=int, default=translation_recipe.UNITS)
     parser.add_argument("--embedding-dim", type=int,
                         default=translation_recipe.EMBEDDING_DIM)
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="default: the recipe's (more for a small --data)")
     parser.add_argument("--batch-size", type=int,
                         default=translation_recipe.BATCH_SIZE)
     parser.add_argument("--beam-width", type=int, default=4)
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, one_device, mirrored, multi_worker or tpu")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.tiny:
         args.max_number, args.epochs = 200, 1
@@ -127,12 +120,7 @@ def main(argv=None):
     translator, history = train(
         build_translator,
         train_data,
-        strategy=args.strategy,
-        epochs=epochs,
-        global_batch_size=args.batch_size,
-        checkpoint_dir=os.path.join(args.out, "checkpoints"),
-        shuffle_seed=args.seed,
-        verbose=2,
+        **training_options(args, epochs),
     )
 
     greedy = translator.translate(held_sources, beam_width=1)
@@ -162,9 +150,7 @@ def main(argv=None):
     )
     model_path = os.path.join(args.out, "translator.keras")
     translator.save(model_path)
-    for name, content in (("metrics.json", metrics), ("samples.json", samples)):
-        with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
-            json.dump(content, f, indent=2, ensure_ascii=False)
+    write_json_files(args.out, {"metrics.json": metrics, "samples.json": samples})
     print(f"wrote {model_path}, metrics.json, samples.json and attention.png "
           f"to {args.out}")
 

@@ -22,8 +22,6 @@ Outputs in `--out`: `tbptt.keras` (reload it with `keras.saving.load_model` afte
 `import keras_rnn_kit`) and `metrics.json` (the last epoch's logs and the settings).
 """
 
-import argparse
-import json
 import os
 
 import keras
@@ -32,13 +30,13 @@ import numpy as np
 from keras_rnn_kit.cells import get_cell
 from keras_rnn_kit.training import TruncatedBPTT
 from keras_rnn_kit.training import train
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import training_options
+from keras_rnn_kit.utils.script_io import write_json_files
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="tbptt_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny data and model, 1 epoch")
+    parser = script_parser(__doc__.split("\n\n")[0], out="tbptt_out", epochs=3)
     parser.add_argument("--cell", default="lstm",
                         help="vanilla, additive, original_lstm or lstm")
     parser.add_argument("--units", type=int, default=32)
@@ -49,12 +47,8 @@ def parse_args(argv=None):
     parser.add_argument("--update", default="window",
                         help="window (update per window) or accumulate (per batch; "
                         "needed under a multi-device strategy)")
-    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=0.01)
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, one_device, mirrored, multi_worker or tpu")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.tiny:
         args.num_sequences, args.length, args.window, args.delay = 64, 24, 8, 2
@@ -101,12 +95,7 @@ def main(argv=None):
         build_model,
         (x[:cut], y[:cut]),
         (x[cut:], y[cut:]),
-        strategy=args.strategy,
-        epochs=args.epochs,
-        global_batch_size=args.batch_size,
-        checkpoint_dir=os.path.join(args.out, "checkpoints"),
-        shuffle_seed=args.seed,
-        verbose=2,
+        **training_options(args),
     )
     metrics = {key: float(values[-1]) for key, values in history.history.items()}
     chance = (args.delay + 0.5 * (args.length - args.delay)) / args.length
@@ -117,8 +106,7 @@ def main(argv=None):
     model.save(model_path)
     settings = {k: getattr(args, k) for k in ("cell", "units", "length", "window",
                                               "delay", "update", "epochs")}
-    with open(os.path.join(args.out, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump({**metrics, "settings": settings}, f, indent=2)
+    write_json_files(args.out, {"metrics.json": {**metrics, "settings": settings}})
     print(f"wrote {model_path} and metrics.json to {args.out}")
 
 

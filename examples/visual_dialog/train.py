@@ -25,8 +25,6 @@ dialog: each round's question, history, true answer and the model's top three)
 and `dialog_image.png` (its image).
 """
 
-import argparse
-import json
 import os
 
 import keras
@@ -40,13 +38,15 @@ from keras_rnn_kit.models.visual_dialog import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
 from keras_rnn_kit.models.visual_dialog.visual_dialog_training import score_dialogs
 from keras_rnn_kit.training import train
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import training_options
+from keras_rnn_kit.utils.script_io import write_json_files
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="visual_dialog_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny data and model, 1 epoch")
+    parser = script_parser(
+        __doc__.split("\n\n")[0], out="visual_dialog_out", epochs=8
+    )
     parser.add_argument("--num-scenes", type=int, default=1500,
                         help="training scenes (a quarter as many are held out)")
     parser.add_argument("--image-size", type=int, default=32)
@@ -55,11 +55,7 @@ def parse_args(argv=None):
                         help="vanilla, additive, original_lstm or lstm")
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--embedding-dim", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, one_device, mirrored, multi_worker or tpu")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.tiny:
         args.num_scenes, args.epochs, args.units, args.embedding_dim = 48, 1, 8, 8
@@ -118,12 +114,7 @@ def main(argv=None):
     model, history = train(
         build_model,
         (model_inputs(preprocessor, train_view), train_view.answer_ids),
-        strategy=args.strategy,
-        epochs=args.epochs,
-        global_batch_size=args.batch_size,
-        checkpoint_dir=os.path.join(args.out, "checkpoints"),
-        shuffle_seed=args.seed,
-        verbose=2,
+        **training_options(args),
     )
 
     metrics = score_dialogs(model, test_view)
@@ -159,9 +150,7 @@ def main(argv=None):
 
     model_path = os.path.join(args.out, "visual_dialog.keras")
     model.save(model_path)
-    for name, content in (("metrics.json", metrics), ("dialog.json", dialog)):
-        with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
-            json.dump(content, f, indent=2)
+    write_json_files(args.out, {"metrics.json": metrics, "dialog.json": dialog})
     print(f"wrote {model_path}, metrics.json, dialog.json and dialog_image.png "
           f"to {args.out}")
 

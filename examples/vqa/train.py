@@ -21,28 +21,18 @@ Outputs in `--out`: `vqa.keras` (reload with `keras.saving.load_model` after
 `samples.json` (test questions with the true and predicted answers).
 """
 
-import argparse
-import json
-import os
-
 import keras
 import numpy as np
 
 from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.applications import train_application
+from keras_rnn_kit.utils.script_io import script_parser
+from keras_rnn_kit.utils.script_io import write_json_files
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = script_parser(__doc__.split("\n\n")[0], out="vqa_out")
     parser.add_argument("--data", default="easy_vqa", choices=("easy_vqa", "scenes"))
-    parser.add_argument("--out", default="vqa_out", help="output folder")
-    parser.add_argument("--tiny", action="store_true",
-                        help="seconds-long smoke run: tiny data and model, 1 epoch")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="default: the recipe's")
-    parser.add_argument("--strategy", default="auto",
-                        help="auto, one_device, mirrored, multi_worker or tpu")
-    parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
@@ -67,11 +57,10 @@ def main(argv=None):
     for sample in samples:
         print(f"  {sample['question']:<40} {sample['predicted']:>9} "
               f"(true: {sample['answer']})")
-    metrics = {"test_accuracy": accuracy, "majority_baseline": majority,
-               "loss": result["metrics"]["final_loss"]}
-    for name, content in (("metrics.json", metrics), ("samples.json", samples)):
-        with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
-            json.dump(content, f, indent=2)
+    # `rnnkit train`'s metrics, with the example's names and the baseline added.
+    metrics = {**result["metrics"], "test_accuracy": accuracy,
+               "majority_baseline": majority}
+    write_json_files(args.out, {"metrics.json": metrics, "samples.json": samples})
     print(f"wrote {result['model_path']}, metrics.json and samples.json to "
           f"{args.out}")
 
