@@ -15,7 +15,7 @@ import json
 from collections import Counter
 
 from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
-from keras_rnn_kit.models.vqa.vqa_training import train_easy_vqa
+from keras_rnn_kit.models.vqa.vqa_recipe import train_easy_vqa
 
 SEEDS = (0, 1, 2)
 TARGET_ACCURACY = 0.97

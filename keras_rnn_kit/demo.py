@@ -40,7 +40,7 @@ from keras_rnn_kit.export import export_saved_model
 from keras_rnn_kit.export import export_tflite_bundle
 from keras_rnn_kit.export import verify_export
 from keras_rnn_kit.models.translation.number_task import train_number_translator
-from keras_rnn_kit.models.vqa.vqa_training import train_easy_vqa
+from keras_rnn_kit.models.vqa.vqa_recipe import train_easy_vqa
 
 # Sentences translated in the report (the first is also the attention map).
 SENTENCES = ("三百二十一", "四千零五", "一千零一十", "九千九百九十九")

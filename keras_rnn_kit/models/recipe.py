@@ -26,6 +26,7 @@ Example:
 (12, 150)
 """
 
+import abc
 import dataclasses
 from typing import ClassVar
 
@@ -55,7 +56,7 @@ class PreparedData:
 
 
 @dataclasses.dataclass(frozen=True)
-class Recipe:
+class Recipe(abc.ABC):
     """One application's defaults and its data -> task -> metrics steps.
 
     Subclasses set `name`, `data_help`, `options` and `data_options`, and
@@ -81,17 +82,25 @@ class Recipe:
     batch_size: int = 64
     min_steps: int = 0
 
+    @abc.abstractmethod
     def load(self, data, tiny=False, seed=0, **data_options) -> PreparedData:
-        raise NotImplementedError
+        """Reads `data` (`None`: the offline default; `tiny`: a few examples)
+        into the splits, the preprocessor and the training examples."""
 
+    @abc.abstractmethod
     def build(self, prepared, tiny=False, epochs=None, batch_size=None):
-        raise NotImplementedError
+        """The compiled, untrained task for `prepared` (`tiny`: tiny sizes;
+        `epochs` / `batch_size`: the run's, for schedules; `None`: the
+        recipe's)."""
 
+    @abc.abstractmethod
     def evaluate(self, model, test) -> dict:
-        raise NotImplementedError
+        """`{metric: float}` of a trained task on the held-out split `test`."""
 
+    @abc.abstractmethod
     def predict(self, model, inputs, options) -> list[str]:
-        raise NotImplementedError
+        """One output line per command-line input; `options` holds the
+        keyword options given, among the recipe's `options`."""
 
     def default_epochs(self, count: int, batch_size: int) -> int:
         """`epochs`, or more where `epochs` passes over `count` examples would

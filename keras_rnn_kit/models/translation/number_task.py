@@ -4,17 +4,14 @@ import time
 
 import keras
 
-from keras_rnn_kit.data.number_translation import number_translation_splits
 from keras_rnn_kit.models.translation import translation_recipe
-from keras_rnn_kit.models.translation.translation_preprocessor import (
-    TranslationPreprocessor,
-)
+from keras_rnn_kit.models.translation.translation_recipe import TranslationRecipe
 from keras_rnn_kit.models.translation.translation_recipe import evaluate_translator
 from keras_rnn_kit.models.translation.translator import Translator
 from keras_rnn_kit.utils.validation import check_positive_int
 
 # Epochs of a `quick` run (demos and smoke tests); a full run trains the
-# recipe's own (`translation_recipe.recipe_epochs`).
+# recipe's own (`TranslationRecipe.default_epochs`).
 QUICK_EPOCHS = 4
 
 
@@ -27,9 +24,9 @@ def train_number_translator(
     beam_width: int = 4,
     verbose: int = 0,
 ) -> tuple[Translator, dict]:
-    """Trains the translation recipe (`translation_recipe`, what `rnnkit train
-    translation` runs) on numbers 0–9999 (Chinese -> English words) and scores it
-    on whole numbers it never saw.
+    """Trains the translation recipe (`TranslationRecipe`, what `rnnkit train
+    translation` runs: its data, preprocessor and model) on numbers 0–9999
+    (Chinese -> English words) and scores it on whole numbers it never saw.
 
     Args:
         quick: bool, `QUICK_EPOCHS` epochs instead of the recipe's, for demos and
@@ -56,28 +53,23 @@ def train_number_translator(
     """
     check_positive_int("batch_size", batch_size)
     keras.utils.set_random_seed(seed)
-    splits = number_translation_splits(held_out_fraction, seed=seed)
-    train_sources, train_targets = splits["train"]
-    held_sources, held_targets = splits["held_out"]
+    recipe = TranslationRecipe()
+    prepared = recipe.load(None, seed=seed, validation_split=held_out_fraction)
+    count = int(prepared.train.cardinality())
+    held_sources, held_targets = prepared.test
     if epochs is None:
-        epochs = (
-            QUICK_EPOCHS
-            if quick
-            else translation_recipe.recipe_epochs(len(train_sources), batch_size)
-        )
+        epochs = QUICK_EPOCHS if quick else recipe.default_epochs(count, batch_size)
     epochs = check_positive_int("epochs", epochs)
-    preprocessor = TranslationPreprocessor.from_corpus(train_sources, train_targets)
-    translator = translation_recipe.build_translator(preprocessor)
-    dataset = preprocessor.make_dataset(
-        train_sources, train_targets, batch_size=batch_size, seed=seed
-    )
+    translator = recipe.build(prepared)
     start = time.perf_counter()
-    history = translator.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False)
+    history = translator.fit(
+        prepared.train.batch(batch_size), epochs=epochs, verbose=verbose, shuffle=False
+    )
     train_seconds = time.perf_counter() - start
     report = {
         "train_seconds": round(train_seconds, 1),
         "epochs": epochs,
-        "train_pairs": len(train_sources),
+        "train_pairs": count,
         "held_out_pairs": len(held_sources),
         "loss": float(history.history["loss"][-1]),
         "masked_token_accuracy": float(history.history["masked_token_accuracy"][-1]),

@@ -1,21 +1,20 @@
 """Training `VQAModel` on easy-VQA (or any `VQASplit`) end to end.
 
 The easy-VQA recipe is one set of defaults (`EPOCHS`, `BATCH_SIZE`,
-`LEARNING_RATE`, `IMAGE_SIZE`, `FULL_CONFIG`) shared by `train_easy_vqa` (what
-`rnnkit demo` runs) and `rnnkit train vqa` (`keras_rnn_kit.applications`).
+`LEARNING_RATE`, `IMAGE_SIZE`, `FULL_CONFIG`) that `VQARecipe`
+(`keras_rnn_kit.models.vqa.vqa_recipe`: `rnnkit train vqa`, `rnnkit demo`'s
+`train_easy_vqa`, the example) builds with.
 They were chosen on 400 training images held out from the training split, never
 on the test split: `benchmarks/results/vqa_recipe.md`.
 """
 
 import math
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_rnn_kit.data.easy_vqa_dataset import VQASplit
-from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
 from keras_rnn_kit.models.vqa.vqa_backbone import VQABackbone
 from keras_rnn_kit.models.vqa.vqa_model import VQAModel
 from keras_rnn_kit.models.vqa.vqa_model import check_answer_ids
@@ -168,63 +167,6 @@ def build_vqa_model(
         )
     )
     return model
-
-
-def train_easy_vqa(
-    quick: bool = False,
-    epochs: int | None = None,
-    batch_size: int = BATCH_SIZE,
-    max_images: int | None = None,
-    seed: int = 0,
-    verbose: int = 2,
-):
-    """Trains the VQA baseline on easy-VQA with the recipe (see the module
-    docstring) and scores it on the official test split.
-
-    Args:
-        quick: a smoke-test run for demos: small model, 200 train / 100 test
-            images, three epochs (about 15 s; around 50% test accuracy, against
-            37% for always answering "yes").
-        epochs: number of epochs; default 3 (quick) or `EPOCHS`.
-        batch_size: int > 0.
-        max_images: cap on the images per split (`None`: all; quick: 200 / 100).
-        seed: seed of the weights and the shuffling.
-        verbose: Keras `fit` verbosity.
-
-    Returns:
-        `(model, results)`; `results` has `test_accuracy`, `train_seconds`,
-        `epochs`, `train_questions` and `test_questions`.
-
-    Example:
-
-    >>> model, results = train_easy_vqa(quick=True, epochs=1, max_images=20,
-    ...                                 verbose=0)
-    >>> results["epochs"], 0.0 <= results["test_accuracy"] <= 1.0
-    (1, True)
-    """
-    keras.utils.set_random_seed(seed)
-    epochs = check_positive_int("epochs", epochs or (3 if quick else EPOCHS))
-    train_cap = max_images or (200 if quick else None)
-    test_cap = max_images and max(1, max_images // 4) or (100 if quick else None)
-    train = load_easy_vqa("train", max_images=train_cap)
-    test = load_easy_vqa("test", max_images=test_cap)
-    model = build_vqa_model(
-        train, quick=quick, image_size=IMAGE_SIZE, epochs=epochs, batch_size=batch_size
-    )
-    pre, answers = model.preprocessor, model.answers
-    train_ds = preprocessed_dataset(pre, answers, train, batch_size, True, seed)
-    test_ds = preprocessed_dataset(pre, answers, test, 256, shuffle=False)
-    start = time.perf_counter()
-    model.fit(train_ds, epochs=epochs, verbose=verbose, shuffle=False)
-    train_seconds = time.perf_counter() - start
-    _, accuracy = model.evaluate(test_ds, verbose=0)
-    return model, {
-        "test_accuracy": float(accuracy),
-        "train_seconds": float(train_seconds),
-        "epochs": epochs,
-        "train_questions": len(train),
-        "test_questions": len(test),
-    }
 
 
 def answer_accuracy(model: VQAModel, data: VQASplit, batch_size: int = 256) -> float:

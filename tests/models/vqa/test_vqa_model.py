@@ -13,9 +13,9 @@ from keras_rnn_kit.models.image_encoder import ImageEncoder
 from keras_rnn_kit.models.vqa import VQABackbone
 from keras_rnn_kit.models.vqa import VQAModel
 from keras_rnn_kit.models.vqa import VQAPreprocessor
+from keras_rnn_kit.models.vqa.vqa_recipe import train_easy_vqa
 from keras_rnn_kit.models.vqa.vqa_training import answer_accuracy
 from keras_rnn_kit.models.vqa.vqa_training import preprocessed_dataset
-from keras_rnn_kit.models.vqa.vqa_training import train_easy_vqa
 from tests.test_case import run_python
 
 ANSWERS = ["yes", "no", "red", "circle"]
