@@ -1,13 +1,10 @@
-"""Training `ImageCaptioner` on generated shape scenes, and attention-map PNGs."""
+"""The captioning pipeline (`caption_dataset`), the model build (`build_captioner`,
+what `CaptioningRecipe` builds) and attention-map PNGs."""
 
-import time
 
 import numpy as np
 import tensorflow as tf
 
-from keras_rnn_kit.data.scene_generator import SceneGenerator
-from keras_rnn_kit.metrics.caption_metrics import caption_bleu
-from keras_rnn_kit.metrics.caption_metrics import cider_d
 from keras_rnn_kit.models.captioning.captioning_backbone import CaptioningBackbone
 from keras_rnn_kit.models.captioning.captioning_preprocessor import (
     CaptioningPreprocessor,
@@ -67,76 +64,6 @@ def build_captioner(
     captioner = ImageCaptioner(backbone, preprocessor)
     captioner.compile()
     return captioner
-
-
-def train_scene_captioner(
-    quick: bool = False,
-    attention: str | None = "bahdanau",
-    epochs: int | None = None,
-    num_scenes: int | None = None,
-    beam_width: int = 3,
-    seed: int = 0,
-    verbose: int = 0,
-):
-    """Trains a captioner on `SceneGenerator` scenes and scores held-out scenes.
-
-    Args:
-        quick: seconds-long smoke run (200 scenes, 2 epochs).
-        attention: `None` (show and tell), `"bahdanau"` or `"luong_general"`.
-        epochs: default 2 (quick) or 30.
-        num_scenes: training scenes; default 200 (quick) or 3,000. A quarter as
-            many further scenes (other indices) are held out.
-        beam_width: beam width for the held-out captions.
-        seed: scene and weight seed.
-        verbose: Keras `fit` verbosity.
-
-    Returns:
-        `(captioner, results)`; `results` has `bleu_1`..`bleu_4`, `cider_d` (of the
-        beam-search captions), `greedy` (the same scores for greedy decoding, so
-        beam search can be checked against it), `train_seconds`, `epochs` and
-        `examples` (three `(caption, reference)`).
-    """
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    epochs = check_positive_int("epochs", epochs or (2 if quick else 30))
-    num_scenes = check_positive_int(
-        "num_scenes", num_scenes or (200 if quick else 3000)
-    )
-    generator = SceneGenerator(image_size=32, max_objects=2, seed=seed)
-    scenes = generator.generate(num_scenes + max(1, num_scenes // 4))
-    train, test = scenes[:num_scenes], scenes[num_scenes:]
-    captioner = build_captioner(
-        [s.caption for s in train], image_size=32, attention=attention
-    )
-    dataset = caption_dataset(
-        captioner.preprocessor,
-        np.stack([s.image for s in train]),
-        [s.caption for s in train],
-        batch_size=32,
-        shuffle=True,
-        seed=seed,
-    )
-    start = time.perf_counter()
-    captioner.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False)
-    train_seconds = time.perf_counter() - start
-    references = [[s.caption] for s in test]
-    test_images = np.stack([s.image for s in test])
-
-    def scores(width):
-        captions = captioner.caption(test_images, beam_width=width)
-        result = caption_bleu(captions, references)
-        result["cider_d"] = cider_d(captions, references)[0]
-        return captions, result
-
-    hypotheses, results = scores(beam_width)
-    results["greedy"] = scores(1)[1]
-    results.update(
-        train_seconds=train_seconds,
-        epochs=epochs,
-        examples=list(zip(hypotheses[:3], [s.caption for s in test[:3]], strict=True)),
-    )
-    return captioner, results
 
 
 def save_attention_maps(captioner: ImageCaptioner, image, path: str) -> str:
