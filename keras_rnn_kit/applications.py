@@ -142,7 +142,10 @@ def train_application(
             workers (see `training.get_strategy`).
 
     Returns:
-        `{"model_path", "metrics_path", "metrics", "data", "epochs"}`.
+        `{"model_path", "metrics_path", "metrics", "data", "epochs", "model",
+        "prepared"}`: `model` is the trained task, `prepared` the recipe's
+        `PreparedData` (its `test` split is what `metrics` scored), so a script
+        can show predictions without loading the data again.
     """
     app = get_application(name)
     name = app.name
@@ -200,6 +203,8 @@ def train_application(
         "metrics": metrics,
         "data": prepared.description,
         "epochs": epochs,
+        "model": model,
+        "prepared": prepared,
     }
 
 

@@ -221,4 +221,7 @@ def test_a_replaced_recipe_trains_as_its_application(tmp_path):
     assert result["model_path"] == os.path.join(tmp_path, "captioning.keras")
     model = load_task_model(result["model_path"])
     assert model.backbone.attention is None
+    assert result["model"].backbone.attention is None
+    images, captions = result["prepared"].test
+    assert len(images) == len(captions) > 0
     assert get_application("captioning").attention == "bahdanau"

@@ -26,9 +26,6 @@ looked).
 
 import os
 
-import keras
-
-from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.metrics import caption_bleu
 from keras_rnn_kit.metrics import cider_d
@@ -49,10 +46,8 @@ def main(argv=None):
         "captioning", out=args.out, strategy=args.strategy, epochs=args.epochs,
         tiny=args.tiny, seed=args.seed, verbose=2,
     )
-    captioner = keras.saving.load_model(result["model_path"])
-    images, captions = get_application("captioning").load(
-        None, args.tiny, args.seed
-    ).test
+    captioner = result["model"]
+    images, captions = result["prepared"].test
     hypotheses = captioner.caption(images, beam_width=args.beam_width)
     references = [[c] for c in captions]
     beam = caption_bleu(hypotheses, references)

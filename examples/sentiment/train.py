@@ -24,7 +24,6 @@ included; reload it with `keras.saving.load_model` after `import keras_rnn_kit`)
 below with their labels and probabilities).
 """
 
-import keras
 
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.utils.script_io import script_parser
@@ -54,7 +53,7 @@ def main(argv=None):
         test_data=args.test_data, verbose=2,
     )
     print(f"test accuracy: {result['metrics']['accuracy']:.4f}")
-    model = keras.saving.load_model(result["model_path"])
+    model = result["model"]
     prediction = model.predict_text(PROBES)
     predictions = []
     for text, label, probabilities in zip(

@@ -21,10 +21,8 @@ Outputs in `--out`: `vqa.keras` (reload with `keras.saving.load_model` after
 `samples.json` (test questions with the true and predicted answers).
 """
 
-import keras
 import numpy as np
 
-from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.utils.script_io import script_parser
 from keras_rnn_kit.utils.script_io import write_json_files
@@ -42,8 +40,7 @@ def main(argv=None):
         "vqa", args.data, out=args.out, strategy=args.strategy, epochs=args.epochs,
         tiny=args.tiny, seed=args.seed, verbose=2,
     )
-    model = keras.saving.load_model(result["model_path"])
-    test = get_application("vqa").load(args.data, args.tiny, args.seed).test
+    model, test = result["model"], result["prepared"].test
     predicted, scores = model.answer(test.question_images(), test.questions)
     accuracy = result["metrics"]["accuracy"]
     majority = float(np.max(np.bincount(test.answer_ids)) / len(test))

@@ -232,7 +232,8 @@ def preprocess_image_batch(images, image_size: int):
 
     Args:
         images: `(batch, height, width, channels)` tensor, `uint8` (scaled by
-            1/255) or float in `[0, 1]`.
+            1/255) or float in `[0, 1]`; or `(batch,)` encoded JPEG / PNG / BMP
+            strings, decoded by `decode_image_bytes`.
         image_size: int > 0, the side the model expects.
 
     Returns:
@@ -250,6 +251,13 @@ def preprocess_image_batch(images, image_size: int):
     TensorShape([2, 8, 8, 3])
     """
     images = tf.convert_to_tensor(images)
+    if images.dtype == tf.string:
+        if images.shape.rank != 1:
+            raise ValueError(
+                "Encoded `images` must have shape (batch,) (one JPEG/PNG/BMP "
+                f"string each), got shape {tuple(images.shape)}."
+            )
+        return decode_image_bytes(images, image_size)
     if images.shape.rank != 4:
         raise ValueError(
             "`images` must have rank 4 (batch, height, width, channels), got "

@@ -6,6 +6,7 @@ import os
 import keras
 import tensorflow as tf
 
+from keras_rnn_kit.models import raw_samples
 from keras_rnn_kit.training.multi_worker import FirstReplicaBuild
 
 
@@ -21,8 +22,23 @@ class Task(FirstReplicaBuild, keras.Model):
     builds from the first replica's batch under a multi-replica strategy
     (`FirstReplicaBuild`), since task inputs include bool `padding_mask`s.
 
+    **Raw inputs.** `fit`, `evaluate` and `predict` take either the model's
+    named inputs (a dict, or a `tf.data.Dataset` of them) or raw samples: lists
+    or arrays of strings and images (or a dict of them, one entry per sample),
+    or a batched `tf.data.Dataset` of raw `(x, y)` elements. Raw samples are
+    sliced, shuffled each epoch (`fit`), batched (`batch_size`, default 32) and
+    preprocessed inside the `tf.data` pipeline by `preprocess_samples`; array
+    labels are checked first by `check_labels`, so a bad label raises naming
+    `y` before training starts.
+
+    **One `compile()` convention.** `compile(optimizer="auto", loss="auto",
+    metrics="auto")`: each `"auto"` takes the task's `default_optimizer()`,
+    `default_loss()` (sparse cross-entropy from logits unless the task says
+    otherwise) or `default_metrics()`; anything else is passed to Keras as is.
+
     Subclasses set `self.backbone` and `self.preprocessor` in `__init__`, whose
-    keyword arguments must match their `get_config` keys.
+    keyword arguments must match their `get_config` keys, and implement
+    `preprocess_samples` (and `check_labels`) for raw input.
     """
 
     def get_config(self):
@@ -36,16 +52,142 @@ class Task(FirstReplicaBuild, keras.Model):
             else keras.saving.serialize_keras_object(preprocessor),
         }
 
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit`, taking a `tf.data.Dataset` as shuffled already.
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """`keras.Model.compile`; `"auto"` takes the task's own default
+        (`default_optimizer()`, `default_loss()`, `default_metrics()`)."""
+        if _is_auto(optimizer):
+            optimizer = self.default_optimizer()
+        if _is_auto(loss):
+            loss = self.default_loss()
+        if _is_auto(metrics):
+            metrics = self.default_metrics()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-        Keras ignores `shuffle` for a dataset (the kit's `make_dataset`
-        functions shuffle it) but warns about its default `shuffle=True` on
-        every call; the default here is `False` for a dataset.
+    def default_optimizer(self):
+        """`compile()`'s default optimizer: Adam with Keras's defaults."""
+        return keras.optimizers.Adam()
+
+    def default_loss(self):
+        """`compile()`'s default loss: sparse cross-entropy from logits."""
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def default_metrics(self):
+        """`compile()`'s default metrics (each task names its own)."""
+        return []
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        """One batch of raw samples -> the model's inputs, labels and weights.
+
+        Runs inside `tf.data` on each batch of raw inputs that `fit`,
+        `evaluate` and `predict` receive; each task implements it with its
+        preprocessor (see its class docstring for the raw forms it takes).
+
+        Returns:
+            `keras.utils.pack_x_y_sample_weight(inputs, labels, weights)`.
         """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not take raw inputs; pass its named "
+            f"inputs {sorted(self._input_names())}."
+        )
+
+    def check_labels(self, y):
+        """Checks (and converts) raw labels given as arrays before batching, so
+        that a bad label raises naming `y` before training starts. The base
+        returns `y` unchanged."""
+        return y
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        sample_weight=None,
+        validation_data=None,
+        shuffle=True,
+        **kwargs,
+    ):
+        """`keras.Model.fit`, also taking raw inputs (see `preprocess_samples`).
+
+        Raw samples are shuffled every epoch when `shuffle` (the default). A
+        `tf.data.Dataset` is taken as shuffled already: Keras ignores `shuffle`
+        for one but warns about its default on every call.
+        """
+        if self._is_raw(x):
+            x = self._raw_batches(x, y, sample_weight, batch_size, shuffle, True)
+            y = sample_weight = None
         if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        return super().fit(x, y, **kwargs)
+            shuffle, batch_size = False, None
+        if validation_data is not None and not isinstance(
+            validation_data, tf.data.Dataset
+        ):
+            parts = raw_samples.validation_parts(validation_data)
+            if self._is_raw(parts[0]):
+                validation_data = self._raw_batches(*parts, batch_size, False, True)
+        elif validation_data is not None and self._is_raw(validation_data):
+            validation_data = self._raw_batches(validation_data)
+        return super().fit(
+            x,
+            y,
+            batch_size=batch_size,
+            sample_weight=sample_weight,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            **kwargs,
+        )
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        """`keras.Model.evaluate`, also taking raw inputs."""
+        if self._is_raw(x):
+            x = self._raw_batches(x, y, sample_weight, batch_size, False, True)
+            y = sample_weight = batch_size = None
+        return super().evaluate(
+            x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
+        )
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """`keras.Model.predict`, also taking raw inputs: `x` alone, or a pair
+        `(x, y)` for a task whose model reads its targets (teacher forcing:
+        translation, captioning)."""
+        if self._is_raw(x):
+            pair = isinstance(x, tuple) and len(x) == 2
+            x = self._raw_batches(*(x if pair else (x,)), batch_size=batch_size)
+            batch_size = None
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def _require_preprocessor(self, what):
+        if self.preprocessor is None:
+            raise ValueError(
+                f"`{what}` needs a `preprocessor`, and this {type(self).__name__} "
+                "was built with preprocessor=None: pass one to the constructor, or "
+                f"feed the model's named inputs {sorted(self._input_names())}."
+            )
+
+    def _input_names(self):
+        inputs = self.input
+        return set(inputs) if isinstance(inputs, dict) else set()
+
+    def _is_raw(self, x):
+        return x is not None and not raw_samples.holds_model_inputs(
+            x, self._input_names()
+        )
+
+    def _raw_batches(
+        self,
+        x,
+        y=None,
+        sample_weight=None,
+        batch_size=None,
+        shuffle=False,
+        needs_labels=False,
+    ):
+        if not isinstance(x, tf.data.Dataset):
+            if y is not None:
+                y = self.check_labels(y)
+            elif needs_labels:
+                raise ValueError("`y` is required with raw `x` (one label per sample).")
+        return raw_samples.raw_batches(
+            self.preprocess_samples, x, y, sample_weight, batch_size, shuffle
+        )
 
     def text_assets(self):
         """What a device needs next to the task's `.tflite`, as a JSON-ready
@@ -91,3 +233,7 @@ class Task(FirstReplicaBuild, keras.Model):
                 config["preprocessor"]
             )
         return cls(**config)
+
+
+def _is_auto(value):
+    return isinstance(value, str) and value == "auto"

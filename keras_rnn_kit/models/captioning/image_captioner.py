@@ -11,6 +11,7 @@ from keras_rnn_kit.models.captioning.captioning_backbone import CaptioningBackbo
 from keras_rnn_kit.models.captioning.captioning_preprocessor import (
     CaptioningPreprocessor,
 )
+from keras_rnn_kit.models.raw_samples import scale_token_weights
 from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.samplers import BeamSampler
 from keras_rnn_kit.samplers import GreedySampler
@@ -25,7 +26,10 @@ class ImageCaptioner(Task):
     next-word logits. `caption()` decodes with the kit samplers (greedy for
     `beam_width=1`, beam search otherwise) in one `tf.function` per setting;
     `attention_maps()` returns, for an attention backbone, the grid each
-    generated word attended to.
+    generated word attended to. `fit` / `evaluate` take raw images (uint8,
+    float in [0, 1], or encoded JPEG/PNG/BMP bytes) and caption strings,
+    `predict` a pair `(images, captions)` (see `Task`); `compile()` defaults
+    to Adam, cross-entropy from logits and `MaskedTokenAccuracy`.
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` caption
     encoded image bytes in the graph (greedy `serving_default`, `beam_search`),
@@ -50,7 +54,10 @@ class ImageCaptioner(Task):
     >>> pre = CaptioningPreprocessor.from_captions(["a red circle"], image_size=16)
     >>> backbone = CaptioningBackbone(len(pre.vocabulary), units=8, image_size=16)
     >>> captioner = ImageCaptioner(backbone, pre)
-    >>> len(captioner.caption(np.zeros((2, 16, 16, 3), "uint8"), beam_width=2))
+    >>> images = np.zeros((2, 16, 16, 3), "uint8")  # (batch, height, width, 3)
+    >>> captioner.compile()
+    >>> _ = captioner.fit(images, ["a red circle"] * 2, epochs=1, verbose=0)
+    >>> len(captioner.caption(images, beam_width=2))
     2
 
     Reference:
@@ -87,15 +94,21 @@ class ImageCaptioner(Task):
         self.preprocessor = preprocessor
         self.word_head = word_head
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
-        """`keras.Model.compile` with defaults: Adam, cross-entropy on logits
-        (pass the preprocessor's `sample_weight` to skip padding), and
-        `MaskedTokenAccuracy`."""
-        if loss is None:
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics is None:
-            metrics = [MaskedTokenAccuracy()]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    def default_metrics(self):
+        return [MaskedTokenAccuracy()]
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        """Raw images `(batch, h, w, c)` (uint8, float in [0, 1], or encoded
+        JPEG/PNG/BMP bytes `(batch,)`) and captions `(batch,)` -> the
+        teacher-forced inputs, next-word labels and padding weights."""
+        self._require_preprocessor("raw image input")
+        if y is None:
+            raise ValueError(
+                "`ImageCaptioner` reads the caption it scores (teacher forcing): "
+                "pass `(images, captions)`; `caption(images)` writes new ones."
+            )
+        inputs, labels, weights = self.preprocessor({"images": x, "captions": y})
+        return inputs, labels, scale_token_weights(weights, sample_weight)
 
     def step(self, token_ids, state):
         """The samplers' `step_fn`: `(batch,)` ids -> log-probs, new state."""
@@ -143,13 +156,6 @@ class ImageCaptioner(Task):
             cache[key] = generate_function
         return cache[key](tf.convert_to_tensor(images, tf.float32))
 
-    def _require_preprocessor(self, what):
-        if self.preprocessor is None:
-            raise ValueError(
-                f"`{what}()` needs a `preprocessor`; build the model with "
-                "ImageCaptioner(backbone, preprocessor=CaptioningPreprocessor(...))."
-            )
-
     def caption(self, images, beam_width=1, max_length=None, length_penalty=0.0):
         """Captions a batch of raw images.
 
@@ -163,7 +169,7 @@ class ImageCaptioner(Task):
         Returns:
             A list of `batch` caption strings.
         """
-        self._require_preprocessor("caption")
+        self._require_preprocessor("caption()")
         images = self.preprocessor.preprocess_images(images)
         ids = self.generate(images, beam_width, max_length, length_penalty)
         return [s.decode("utf-8") for s in self.preprocessor.detokenize(ids).numpy()]
@@ -180,7 +186,7 @@ class ImageCaptioner(Task):
             A list (one per image) of `(words, maps)`: the generated words and a
             `(len(words), grid_h, grid_w)` numpy array of attention weights.
         """
-        self._require_preprocessor("attention_maps")
+        self._require_preprocessor("attention_maps()")
         if self.backbone.attention is None:
             raise ValueError(
                 "`attention_maps()` needs a backbone built with attention "

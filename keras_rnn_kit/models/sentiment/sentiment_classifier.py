@@ -127,59 +127,42 @@ class SentimentClassifier(Task):
         self.class_names = class_names
         self.dropout = dropout
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Configures training; `"auto"` picks the defaults listed above."""
-        binary = self.num_classes == 2
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(learning_rate=1e-3, global_clipnorm=1.0)
-        if loss == "auto":
-            loss = (
-                keras.losses.BinaryCrossentropy(from_logits=True)
-                if binary
-                else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    def default_optimizer(self):
+        return keras.optimizers.Adam(learning_rate=1e-3, global_clipnorm=1.0)
+
+    def default_loss(self):
+        if self.num_classes == 2:
+            return keras.losses.BinaryCrossentropy(from_logits=True)
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def default_metrics(self):
+        if self.num_classes == 2:
+            return [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)]
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        """Raw texts `(batch,)` (and class ids) -> `{"token_ids",
+        "padding_mask"}` (and checked int32 labels)."""
+        self._require_preprocessor("raw text input")
+        if x.dtype != tf.string:
+            raise TypeError(
+                f"`x` must hold raw texts (strings), got dtype {x.dtype.name}."
             )
-        if metrics == "auto":
-            metrics = [
-                keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
-                if binary
-                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-            ]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        x = self.preprocessor(x)
+        if y is not None:
+            y = self._assert_labels(y)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
-    def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
-        """`keras.Model.fit` that also takes raw texts (see the class docstring)."""
-        shuffle = kwargs.pop("shuffle", True)
-        x = self._as_dataset(x, y, batch_size, shuffle)
-        if isinstance(validation_data, tf.data.Dataset):
-            validation_data = self._as_dataset(validation_data, None, batch_size)
-        elif validation_data is not None:
-            pair = isinstance(validation_data, tuple | list)
-            if not pair or len(validation_data) != 2:
-                got = type(validation_data).__name__
-                if pair:
-                    got += f" of length {len(validation_data)}"
-                raise ValueError(
-                    "`validation_data` must be a tf.data.Dataset or a pair "
-                    f"(texts, labels) (no sample weights), got a {got}."
-                )
-            validation_data = self._as_dataset(*validation_data, batch_size)
-        # The dataset is already shuffled (once per epoch) when `shuffle` is True.
-        return super().fit(
-            x, validation_data=validation_data, shuffle=False, **kwargs
+    def check_labels(self, y):
+        labels = np.asarray(y)
+        integral = labels.dtype.kind in "iu" or (
+            labels.dtype.kind == "f" and np.all(labels == np.round(labels))
         )
-
-    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
-        """`keras.Model.evaluate` that also takes raw texts."""
-        return super().evaluate(self._as_dataset(x, y, batch_size), **kwargs)
-
-    def predict(self, x, batch_size=None, **kwargs):
-        """`keras.Model.predict` that also takes raw texts; returns logits."""
-        if isinstance(x, tf.data.Dataset):
-            x = x.map(self._prepare_batch, num_parallel_calls=tf.data.AUTOTUNE)
-        elif not isinstance(x, dict):
-            self._require_preprocessor()
-            x = self.preprocessor(to_string_tensor("x", x))
-        return super().predict(x, batch_size=batch_size, **kwargs)
+        bad = ~((labels >= 0) & (labels < self.num_classes)) if integral else None
+        if not integral or bad.any():
+            example = labels.reshape(-1)[np.argmax(bad)] if integral else labels
+            raise ValueError(f"{self._labels_message()}; got {example!r}.")
+        return labels.astype("int32")
 
     def predict_text(self, texts, batch_size=64):
         """Classifies raw strings.
@@ -195,7 +178,7 @@ class SentimentClassifier(Task):
             `probabilities` `(batch, num_classes)`.
         """
         check_positive_int("batch_size", batch_size)
-        self._require_preprocessor()
+        self._require_preprocessor("predict_text()")
         if isinstance(texts, str):
             texts = [texts]
         strings = to_string_tensor("texts", texts)
@@ -236,63 +219,12 @@ class SentimentClassifier(Task):
         `export_text_assets(path)`."""
         return sentiment_export.text_assets(self)
 
-    def _require_preprocessor(self):
-        if self.preprocessor is None:
-            raise ValueError(
-                "This SentimentClassifier has no `preprocessor`, so it cannot read "
-                "raw text; pass preprocessor=SentimentPreprocessor(...) or feed "
-                '{"token_ids", "padding_mask"} inputs.'
-            )
-
-    def _as_dataset(self, x, y, batch_size, shuffle=False):
-        """Raw texts / a dataset -> a batched dataset of checked `(inputs, y)`."""
-        batch_size = 32 if batch_size is None else check_positive_int(
-            "batch_size", batch_size
-        )
-        if isinstance(x, tf.data.Dataset):
-            if y is not None:
-                raise ValueError("`y` must be None when `x` is a tf.data.Dataset.")
-            return x.map(self._prepare_batch, num_parallel_calls=tf.data.AUTOTUNE)
-        if isinstance(x, dict):
-            dataset = tf.data.Dataset.from_tensor_slices((x, self._check_y(y)))
-        else:
-            self._require_preprocessor()
-            texts = to_string_tensor("x", x)
-            dataset = tf.data.Dataset.from_tensor_slices((texts, self._check_y(y)))
-        if shuffle:
-            dataset = dataset.shuffle(int(dataset.cardinality()))
-        dataset = dataset.batch(batch_size).map(
-            self._prepare_batch, num_parallel_calls=tf.data.AUTOTUNE
-        )
-        return dataset.prefetch(tf.data.AUTOTUNE)
-
-    def _prepare_batch(self, x, y=None, sample_weight=None):
-        if isinstance(x, tf.Tensor) and x.dtype == tf.string:
-            self._require_preprocessor()
-            x = self.preprocessor(x)
-        if y is not None:
-            y = self._assert_labels(y)
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
     def _labels_message(self):
         names = f" ({', '.join(self.class_names)})" if self.class_names else ""
         return (
             f"`y` must hold class ids in [0, {self.num_classes}) for num_classes="
             f"{self.num_classes}{names}"
         )
-
-    def _check_y(self, y):
-        if y is None:
-            raise ValueError("`y` is required with raw-text `x` (one label per text).")
-        labels = np.asarray(y)
-        integral = labels.dtype.kind in "iu" or (
-            labels.dtype.kind == "f" and np.all(labels == np.round(labels))
-        )
-        bad = ~((labels >= 0) & (labels < self.num_classes)) if integral else None
-        if not integral or bad.any():
-            example = labels.reshape(-1)[np.argmax(bad)] if integral else labels
-            raise ValueError(f"{self._labels_message()}; got {example!r}.")
-        return labels.astype("int32")
 
     def _assert_labels(self, y):
         y = tf.convert_to_tensor(y)

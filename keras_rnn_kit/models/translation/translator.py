@@ -8,6 +8,7 @@ from keras import ops
 from keras_rnn_kit.data.text_rules import PIECE_MARK
 from keras_rnn_kit.data.text_tokenizer import to_string_tensor
 from keras_rnn_kit.metrics.masked_token_accuracy import MaskedTokenAccuracy
+from keras_rnn_kit.models.raw_samples import scale_token_weights
 from keras_rnn_kit.models.task import Task
 from keras_rnn_kit.models.translation import translator_assets
 from keras_rnn_kit.models.translation import translator_signatures
@@ -34,7 +35,10 @@ class Translator(Task):
     attends to (a pointer-generator), so numbers, names and other pieces the
     training data never paired can be written out; the scores are then
     log-probabilities, which everything downstream reads as logits.
-    `compile()` defaults to Adam, cross-entropy from logits (the
+    `fit` / `evaluate` take raw source and target sentences
+    (`translator.fit(sources, targets)`), `predict` a pair `(sources,
+    targets)` (see `Task`). `compile()` defaults to Adam (learning rate 2e-3,
+    global clipnorm 5), cross-entropy from logits (the
     preprocessor's sample weights mask the padding) and `MaskedTokenAccuracy`.
 
     Inference runs in two reusable pieces, which the export helpers turn into
@@ -148,22 +152,23 @@ class Translator(Task):
         # A file saved before the copy head existed has no "copy": it had none.
         return super().from_config({"copy": False, **config})
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """`keras.Model.compile` with defaults for teacher-forced translation.
+    def default_optimizer(self):
+        return keras.optimizers.Adam(2e-3, global_clipnorm=5.0)
 
-        Args:
-            optimizer: `"auto"` is Adam (learning rate 2e-3, global clipnorm 5).
-            loss: `"auto"` is sparse cross-entropy from logits.
-            metrics: `"auto"` is `[MaskedTokenAccuracy()]`.
-            **kwargs: passed to `keras.Model.compile`.
-        """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(2e-3, global_clipnorm=5.0)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = [MaskedTokenAccuracy()]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    def default_metrics(self):
+        return [MaskedTokenAccuracy()]
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        """Raw source and target sentences `(batch,)` -> the teacher-forced
+        inputs, next-piece labels and padding weights."""
+        self._require_preprocessor("raw text input")
+        if y is None:
+            raise ValueError(
+                "`Translator` reads the target it scores (teacher forcing): pass "
+                "`(sources, targets)`; `translate(sources)` writes new ones."
+            )
+        inputs, labels, weights = self.preprocessor(x, y)
+        return inputs, labels, scale_token_weights(weights, sample_weight)
 
     def encode(self, token_ids, padding_mask):
         """Encodes a source batch into the decoder's starting state.
@@ -310,11 +315,7 @@ class Translator(Task):
             `weights` is a numpy array `(len(target_tokens), len(source_tokens))`
             (ready for `keras_rnn_kit.diagnostics.plot_attention`).
         """
-        if self.preprocessor is None:
-            raise ValueError(
-                "`translate` needs a preprocessor; this Translator was built with "
-                "preprocessor=None. Use `generate` on token ids instead."
-            )
+        self._require_preprocessor("translate()")
         single = isinstance(sentences, str)
         strings = to_string_tensor("sentences", [sentences] if single else sentences)
         x = self.preprocessor(strings)

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import check_images
 from keras_rnn_kit.metrics.retrieval import MeanRank
@@ -26,7 +27,10 @@ class VisualDialogModel(Task):
     dot product of the dialog encoding and the candidate's encoding; training
     is softmax cross-entropy over the candidates with the ground-truth index as
     the label, and the retrieval metrics (R@k, MRR, mean rank) read the same
-    scores.
+    scores. `fit`, `evaluate` and `predict` take raw `{"images", "questions",
+    "histories", "candidates"}` with the right candidate's index as `y` (see
+    `Task`); `compile()` defaults to Adam, that cross-entropy and the
+    retrieval metrics.
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` scores
     and ranks raw inputs (image bytes, question, history and candidate strings)
@@ -89,14 +93,35 @@ class VisualDialogModel(Task):
         self.backbone = backbone
         self.preprocessor = preprocessor
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
-        """`keras.Model.compile` with defaults: Adam, cross-entropy over the
-        candidates, and R@1, R@5, MRR and mean rank."""
-        if loss is None:
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics is None:
-            metrics = [RecallAtK(1), RecallAtK(5), MeanReciprocalRank(), MeanRank()]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    def default_metrics(self):
+        return [RecallAtK(1), RecallAtK(5), MeanReciprocalRank(), MeanRank()]
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        """Raw `{"images", "questions", "histories", "candidates"}` (images
+        uint8, float in [0, 1] or encoded JPEG/PNG/BMP bytes; `histories`
+        `(batch, rounds)` and `candidates` `(batch, options)` strings) and the
+        index of each right candidate -> the backbone's inputs and labels."""
+        self._require_preprocessor("raw image and dialog input")
+        inputs = self.preprocessor(x)
+        if y is not None:
+            message = "`y` must hold the index of the right candidate"
+            if not y.dtype.is_integer:
+                raise TypeError(f"{message}; got dtype {y.dtype.name}.")
+            y = tf.cast(y, tf.int32)
+            tf.debugging.assert_non_negative(y, message=message)
+            options = tf.shape(inputs["candidate_token_ids"])[1]
+            tf.debugging.assert_less(y, options, message=message)
+        return keras.utils.pack_x_y_sample_weight(inputs, y, sample_weight)
+
+    def check_labels(self, y):
+        """Candidate indices -> int32; anything else raises naming `y`."""
+        labels = np.asarray(y)
+        if labels.dtype.kind not in "iu" or (labels < 0).any():
+            raise ValueError(
+                "`y` must hold the index (an int >= 0) of the right candidate of "
+                f"each sample, got {labels.reshape(-1)[:5]!r}."
+            )
+        return labels.astype(np.int32)
 
     def rank_answers(self, images, questions, histories, candidates, batch_size=256):
         """Ranks each round's candidates, best first.
@@ -112,11 +137,7 @@ class VisualDialogModel(Task):
             `(ranked, scores)`: lists of candidates sorted by score, and the
             `(batch, options)` scores in the given candidate order.
         """
-        if self.preprocessor is None:
-            raise ValueError(
-                "`rank_answers()` needs a `preprocessor`; build the model with "
-                "VisualDialogModel(backbone, preprocessor=...)."
-            )
+        self._require_preprocessor("rank_answers()")
         check_positive_int("batch_size", batch_size)
         questions = list(questions)
         histories = np.asarray(histories, dtype=object)

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import check_images
 from keras_rnn_kit.models.task import Task
@@ -19,6 +20,10 @@ class VQAModel(Task):
     The head of Antol et al.'s baseline: the fused backbone vector goes through
     a tanh hidden layer and dropout, then a linear layer gives one logit per
     candidate answer. `answer()` runs the preprocessor and returns strings.
+    `fit`, `evaluate` and `predict` take raw `{"images", "questions"}` (images
+    uint8, float in [0, 1] or encoded JPEG/PNG/BMP bytes) with answer strings
+    or ids as `y` (see `Task`); `compile()` defaults to Adam, cross-entropy
+    from logits and accuracy.
 
     Export (the `keras_rnn_kit.export` protocol): `serving_signatures()` serves
     encoded image bytes and question strings (core TF ops only),
@@ -105,14 +110,52 @@ class VQAModel(Task):
         self.dropout = dropout
         self._answer_ids = {a: i for i, a in enumerate(answers)}
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
-        """`keras.Model.compile` with defaults: Adam, sparse cross-entropy on
-        logits, accuracy."""
-        if loss is None:
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics is None:
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    def default_metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        """Raw `{"images", "questions"}` (images uint8, float in [0, 1] or
+        encoded JPEG/PNG/BMP bytes; question strings) and answers (strings
+        or ids) -> the backbone's inputs and answer ids."""
+        self._require_preprocessor("raw image and question input")
+        inputs = self.preprocessor(x)
+        if y is not None:
+            y = self._answer_label_ids(y)
+        return keras.utils.pack_x_y_sample_weight(inputs, y, sample_weight)
+
+    def check_labels(self, y):
+        """Answer strings or ids -> int32 ids; anything else raises naming `y`."""
+        labels = np.asarray(y)
+        if labels.dtype.kind in "USO":
+            unknown = sorted(
+                {str(a) for a in labels.reshape(-1) if a not in self._answer_ids}
+            )
+            if unknown:
+                raise ValueError(
+                    f"`y` must hold answers among the model's {len(self.answers)} "
+                    f"candidates (or their ids), got unknown {unknown[:5]!r}."
+                )
+            return np.array([self._answer_ids[a] for a in labels], np.int32)
+        return check_answer_ids(labels, self.answers, name="y").astype(np.int32)
+
+    def _answer_label_ids(self, y):
+        """In-graph twin of `check_labels` for the batches of a raw dataset."""
+        message = (
+            f"`y` must hold answers among the model's {len(self.answers)} "
+            "candidates, or their ids"
+        )
+        if y.dtype == tf.string:
+            matches = tf.equal(y[:, None], tf.constant(self.answers)[None, :])
+            tf.debugging.assert_equal(
+                tf.reduce_any(matches, axis=1), True, message=message
+            )
+            return tf.argmax(tf.cast(matches, tf.int32), axis=1, output_type=tf.int32)
+        if not y.dtype.is_integer:
+            raise TypeError(f"{message}; got dtype {y.dtype.name}.")
+        y = tf.cast(y, tf.int32)
+        tf.debugging.assert_non_negative(y, message=message)
+        tf.debugging.assert_less(y, len(self.answers), message=message)
+        return y
 
     def answer_ids(self, answers) -> np.ndarray:
         """Maps answer strings to class ids; an unknown answer raises `ValueError`."""
@@ -143,11 +186,7 @@ class VQAModel(Task):
             `(batch,)` array of softmax probabilities; otherwise a list of lists
             of `top_k` strings and a `(batch, top_k)` array, best first.
         """
-        if self.preprocessor is None:
-            raise ValueError(
-                "`answer()` needs a `preprocessor`; build the model with "
-                "VQAModel(..., preprocessor=VQAPreprocessor(...))."
-            )
+        self._require_preprocessor("answer()")
         check_positive_int("top_k", top_k)
         check_positive_int("batch_size", batch_size)
         images = check_images(images)
@@ -196,15 +235,16 @@ class VQAModel(Task):
         }
 
 
-def check_answer_ids(ids, answers) -> np.ndarray:
-    """Returns `ids` as int64, raising `ValueError` for ids outside `answers`."""
+def check_answer_ids(ids, answers, name="ids") -> np.ndarray:
+    """Returns `ids` as int64, raising `ValueError` (naming `name`) for ids
+    outside `answers`."""
     ids = np.asarray(ids)
     if not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"`ids` must be integers, got dtype {ids.dtype}.")
+        raise ValueError(f"`{name}` must be integers, got dtype {ids.dtype}.")
     bad = ids[(ids < 0) | (ids >= len(answers))]
     if bad.size:
         raise ValueError(
-            f"`ids` must lie in [0, {len(answers)}) (the answer vocabulary), "
+            f"`{name}` must lie in [0, {len(answers)}) (the answer vocabulary), "
             f"got {bad[:5].tolist()}."
         )
     return ids.astype(np.int64)

@@ -155,7 +155,7 @@ def test_constructor_errors():
     with pytest.raises(ValueError, match="`class_names` must hold 2"):
         SentimentClassifier(backbone, class_names=["a", "b", "c"])
     bare = SentimentClassifier(backbone)
-    with pytest.raises(ValueError, match="no `preprocessor`"):
+    with pytest.raises(ValueError, match="predict_text.* needs a .preprocessor."):
         bare.predict_text(["good"])
 
 
@@ -197,8 +197,14 @@ def test_predict_and_validation_data_take_raw_texts(trained):
         tf.data.Dataset.from_tensor_slices(texts).batch(8), verbose=0
     )
     np.testing.assert_allclose(dataset_logits, logits, atol=1e-6)
-    with pytest.raises(ValueError, match="`validation_data`.*tuple of length 3"):
-        trained.fit(texts, labels, validation_data=(texts, labels, labels), verbose=0)
+    with pytest.raises(ValueError, match="`validation_data`.*tuple of length 1"):
+        trained.fit(texts, labels, validation_data=(texts,), verbose=0)
+    with pytest.raises(ValueError, match="`y` is required with raw `x`"):
+        trained.fit(texts, verbose=0)
+    with pytest.raises(ValueError, match="`x` and `y` must hold the same number"):
+        trained.evaluate(texts, labels[:-1], verbose=0)
+    with pytest.raises(TypeError, match="`x` must hold raw texts"):
+        trained.predict([1, 2], verbose=0)
 
 
 def test_a_reloaded_task_is_compiled_as_saved_and_trains_on(trained, tmp_path):

@@ -6,9 +6,10 @@ from keras_rnn_kit.models.vqa import VQAModel
 from keras_rnn_kit.models.vqa import VQAPreprocessor
 
 
-def tiny_vqa_model(questions, image_size, answers, **preprocessor_kwargs):
+def tiny_vqa_model(questions, image_size, answers, dropout=0.5, **preprocessor_kwargs):
     """An untrained `VQAModel`: one 4-filter convolution, 4-d embeddings, LSTM
-    and fusion, a question vocabulary built from `questions`."""
+    and fusion, a question vocabulary built from `questions`, `dropout` before
+    the answer layer."""
     pre = VQAPreprocessor.from_questions(
         questions, image_size=image_size, **preprocessor_kwargs
     )
@@ -20,4 +21,4 @@ def tiny_vqa_model(questions, image_size, answers, **preprocessor_kwargs):
         image_size=image_size,
         image_encoder=ImageEncoder(filters=(4,), image_size=image_size),
     )
-    return VQAModel(backbone, answers, preprocessor=pre, hidden_dim=4)
+    return VQAModel(backbone, answers, preprocessor=pre, hidden_dim=4, dropout=dropout)
