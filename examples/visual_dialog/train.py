@@ -105,7 +105,7 @@ def main(argv=None):
             image_size=args.image_size,
             answer_length=preprocessor.answer_length,
         )
-        model = VisualDialogModel(backbone, preprocessor)
+        model = VisualDialogModel(backbone, preprocessor, candidates=candidates)
         model.compile()
         return model
 
@@ -126,8 +126,7 @@ def main(argv=None):
     questions = [test_view.questions[i] for i in first]
     histories = test_view.histories[first]
     ranked, scores = model.rank_answers(
-        test_view.images[test_view.image_index[first]], questions, histories,
-        [candidates] * len(first),
+        test_view.images[test_view.image_index[first]], questions, histories
     )
     dialog = {
         "caption": test_scenes[0].caption,

@@ -41,6 +41,9 @@ class VisualDialogModel(Task):
     Args:
         backbone: a `VisualDialogBackbone`.
         preprocessor: a `VisualDialogPreprocessor` (needed by `rank_answers`).
+        candidates: optional list of distinct answer strings the model was
+            trained to rank (saved with it): `rank_answers` ranks them when it
+            is given no candidates of its own, as `rnnkit predict` does.
         **kwargs: base `keras.Model` arguments.
 
     Call arguments:
@@ -65,7 +68,7 @@ class VisualDialogModel(Task):
         Das et al., "Visual Dialog", CVPR 2017.
     """
 
-    def __init__(self, backbone, preprocessor=None, **kwargs):
+    def __init__(self, backbone, preprocessor=None, candidates=None, **kwargs):
         # === Layers ===
         if not isinstance(backbone, VisualDialogBackbone):
             raise TypeError(
@@ -79,6 +82,17 @@ class VisualDialogModel(Task):
                 "`preprocessor` must be a VisualDialogPreprocessor or None, got "
                 f"{type(preprocessor).__name__}."
             )
+        if candidates is not None:
+            candidates = list(candidates)
+            if (
+                not candidates
+                or not all(isinstance(c, str) for c in candidates)
+                or len(set(candidates)) != len(candidates)
+            ):
+                raise ValueError(
+                    "`candidates` must be None or a non-empty list of distinct "
+                    f"strings, got {candidates!r}."
+                )
         score = keras.layers.Dot(axes=(1, 2), name="candidate_scores")
 
         # === Functional model ===
@@ -92,6 +106,7 @@ class VisualDialogModel(Task):
         # === Config ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        self.candidates = candidates
 
     def default_metrics(self):
         return [RecallAtK(1), RecallAtK(5), MeanReciprocalRank(), MeanRank()]
@@ -123,14 +138,17 @@ class VisualDialogModel(Task):
             )
         return labels.astype(np.int32)
 
-    def rank_answers(self, images, questions, histories, candidates, batch_size=256):
+    def rank_answers(
+        self, images, questions, histories, candidates=None, batch_size=256
+    ):
         """Ranks each round's candidates, best first.
 
         Args:
             images: `(batch, h, w, c)` images (see `preprocess_image_batch`).
             questions: `batch` question strings.
             histories: `(batch, rounds)` strings, `""` for no round.
-            candidates: `(batch, options)` candidate answer strings.
+            candidates: `(batch, options)` candidate answer strings, or None
+                for the model's own `candidates` in every round.
             batch_size: int > 0.
 
         Returns:
@@ -140,6 +158,13 @@ class VisualDialogModel(Task):
         self._require_preprocessor("rank_answers()")
         check_positive_int("batch_size", batch_size)
         questions = list(questions)
+        if candidates is None:
+            if self.candidates is None:
+                raise ValueError(
+                    "`candidates` is required: this VisualDialogModel was built "
+                    "without its own (candidates=None)."
+                )
+            candidates = [self.candidates] * len(questions)
         histories = np.asarray(histories, dtype=object)
         candidates = np.asarray(candidates, dtype=object)
         images = check_images(images)
@@ -168,6 +193,9 @@ class VisualDialogModel(Task):
             for row, row_candidates in zip(order, candidates, strict=True)
         ]
         return ranked, scores
+
+    def get_config(self):
+        return {**super().get_config(), "candidates": self.candidates}
 
     def serving_signatures(self):
         """SavedModel signatures on raw inputs; see

@@ -113,7 +113,8 @@ class VisualDialogRecipe(Recipe):
             image_size=image_size,
             answer_length=preprocessor.answer_length,
         )
-        model = VisualDialogModel(backbone, preprocessor)
+        candidates = prepared.train_split.candidates
+        model = VisualDialogModel(backbone, preprocessor, candidates=candidates)
         model.compile()
         return model
 
@@ -131,12 +132,13 @@ class VisualDialogRecipe(Recipe):
                 '"what shape is it? circle" IMAGE.png'
             )
         rounds = [r.strip() for r in options.get("history", "").split("|") if r.strip()]
-        candidates = easy_vqa_answers()
+        # A model saved before it kept its candidates ranks easy-VQA's answers.
+        candidates = None if model.candidates else [easy_vqa_answers()] * len(inputs)
         ranked, _ = model.rank_answers(
             load_image_files(inputs, model.backbone.image_size),
             [question] * len(inputs),
             [rounds or [""]] * len(inputs),
-            [candidates] * len(inputs),
+            candidates,
         )
         return [
             f"{path}\t{best[0]}\t{', '.join(best[:3])}"

@@ -247,7 +247,7 @@ def _fit_and_score(train, test, encoder, image_size, units, epochs, seed, verbos
         image_size=image_size,
         answer_length=preprocessor.answer_length,
     )
-    model = VisualDialogModel(backbone, preprocessor)
+    model = VisualDialogModel(backbone, preprocessor, candidates=train.candidates)
     model.compile()
     start = time.perf_counter()
     model.fit(

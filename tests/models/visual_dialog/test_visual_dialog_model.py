@@ -27,7 +27,7 @@ def model():
         answer_length=pre.answer_length,
         image_encoder=ImageEncoder(filters=(3,), image_size=16),
     )
-    model = VisualDialogModel(backbone, pre)
+    model = VisualDialogModel(backbone, pre, candidates=view.candidates)
     model.compile()
     return model, view
 
@@ -98,6 +98,11 @@ def test_errors(model):
         )
     with pytest.raises(TypeError, match="`backbone`"):
         VisualDialogModel("hre")
+    with pytest.raises(ValueError, match="`candidates` must be None or"):
+        VisualDialogModel(model.backbone, candidates=["yes", "yes"])
+    bare = VisualDialogModel(model.backbone, model.preprocessor)
+    with pytest.raises(ValueError, match="`candidates` is required"):
+        bare.rank_answers(view.images[:1], view.questions[:1], view.histories[:1])
 
 
 @pytest.mark.slow
@@ -117,8 +122,9 @@ def test_reloads_in_a_fresh_process(model, tmp_path):
         import json, keras, numpy as np
         import keras_rnn_kit.models  # registers the dialog classes
         model = keras.saving.load_model({path!r})
+        # No candidates: the reloaded model ranks the ones it was built with.
         ranked, _ = model.rank_answers(np.load({images_path!r}), {questions!r},
-                                       {histories!r}, {candidates!r})
+                                       {histories!r})
         print(json.dumps(ranked))
         """
     )
