@@ -13,10 +13,7 @@ import tensorflow as tf
 
 from keras_rnn_kit.data.image_io import encode_png
 from keras_rnn_kit.models import raw_samples
-from keras_rnn_kit.models.captioning import CaptioningBackbone
-from keras_rnn_kit.models.captioning import CaptioningPreprocessor
-from keras_rnn_kit.models.captioning import ImageCaptioner
-from keras_rnn_kit.models.image_encoder import ImageEncoder
+from tests.models.captioning.captioning_fixtures import tiny_captioner
 from tests.models.translation.translation_fixtures import SOURCES
 from tests.models.translation.translation_fixtures import TARGETS
 from tests.models.translation.translation_fixtures import build_translator
@@ -41,22 +38,13 @@ def _translation():
 def _captioning():
     captions = ["a red circle", "a blue square", "a red circle above a square"]
     captions = (captions * 4)[:COUNT]
-    pre = CaptioningPreprocessor.from_captions(captions, image_size=IMAGE_SIZE)
-    backbone = CaptioningBackbone(
-        len(pre.vocabulary),
-        embedding_dim=4,
-        units=4,
-        attention="bahdanau",
-        image_size=IMAGE_SIZE,
-        image_encoder=ImageEncoder(filters=(3,), image_size=IMAGE_SIZE),
-    )
-    model = ImageCaptioner(backbone, pre)
+    model = tiny_captioner(captions, IMAGE_SIZE)
     images = _images(1)
     return (
         model,
         images,
         captions,
-        lambda: pre({"images": images, "captions": captions}),
+        lambda: model.preprocessor({"images": images, "captions": captions}),
     )
 
 

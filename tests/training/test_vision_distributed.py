@@ -71,20 +71,9 @@ def build_vqa():
 
 
 def build_captioning():
-    from keras_rnn_kit.models.captioning import CaptioningBackbone
-    from keras_rnn_kit.models.captioning import CaptioningPreprocessor
-    from keras_rnn_kit.models.captioning import ImageCaptioner
+    from tests.models.captioning.captioning_fixtures import tiny_captioner
 
-    pre = CaptioningPreprocessor.from_captions(CAPTIONS, image_size=SIZE)
-    backbone = CaptioningBackbone(
-        len(pre.vocabulary),
-        embedding_dim=4,
-        units=6,
-        attention="bahdanau",
-        image_size=SIZE,
-        image_encoder=_encoder(),
-    )
-    model = ImageCaptioner(backbone, pre)
+    model = tiny_captioner(CAPTIONS, SIZE, units=6, image_encoder=_encoder())
     model.compile()
     return model
 

@@ -9,12 +9,12 @@ from PIL import Image
 
 from keras_rnn_kit.data.scene_generator import SceneGenerator
 from keras_rnn_kit.models.captioning import CaptioningBackbone
-from keras_rnn_kit.models.captioning import CaptioningPreprocessor
 from keras_rnn_kit.models.captioning import ImageCaptioner
 from keras_rnn_kit.models.captioning.captioning_training import build_captioner
 from keras_rnn_kit.models.captioning.captioning_training import caption_dataset
 from keras_rnn_kit.models.captioning.captioning_training import save_attention_maps
 from keras_rnn_kit.models.image_encoder import ImageEncoder
+from tests.models.captioning.captioning_fixtures import tiny_captioner
 from tests.test_case import run_python
 
 CAPTIONS = ["a red circle", "a blue square", "a red circle above a blue square"]
@@ -23,16 +23,7 @@ CAPTIONS = ["a red circle", "a blue square", "a red circle above a blue square"]
 @pytest.fixture(scope="module")
 def captioner():
     keras.utils.set_random_seed(5)
-    pre = CaptioningPreprocessor.from_captions(CAPTIONS, image_size=8)
-    backbone = CaptioningBackbone(
-        len(pre.vocabulary),
-        embedding_dim=4,
-        units=8,
-        attention="bahdanau",
-        image_size=8,
-        image_encoder=ImageEncoder(filters=(3,), image_size=8),
-    )
-    return ImageCaptioner(backbone, pre)
+    return tiny_captioner(CAPTIONS, 8, units=8)
 
 
 def _sequence_log_prob(captioner, images, ids):
