@@ -72,12 +72,13 @@ def _data_options(app, **given):
     return options
 
 
-def _default_epochs(app, examples, batch_size, log):
-    """`app.default_epochs` for `examples`, saying why when it raises them."""
+def _default_epochs(app, prepared, batch_size, log):
+    """`app.default_epochs` for `prepared`, saying why when it raises them."""
+    examples = prepared.train
     # A tf.data.Dataset knows its size (-1/-2: unknown/infinite).
     count = int(examples.cardinality()) if hasattr(examples, "cardinality") else -1
-    epochs = app.default_epochs(count, batch_size)
-    if epochs > app.epochs:
+    epochs = app.default_epochs(count, batch_size, prepared.epochs)
+    if epochs > (prepared.epochs or app.epochs):
         steps = math.ceil(count / batch_size)
         reach = (
             f"still gets {app.min_steps:,} steps"
@@ -166,7 +167,7 @@ def train_application(
     for note in prepared.notes:
         log(f"{name}: {note}")
     if epochs is None:
-        epochs = 1 if tiny else _default_epochs(app, prepared.train, batch_size, log)
+        epochs = 1 if tiny else _default_epochs(app, prepared, batch_size, log)
     checkpoint_dir = os.path.join(out, "checkpoints")
     model, history = training.train(
         lambda: app.build(prepared, tiny, epochs=epochs, batch_size=batch_size),

@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pytest
 
+from keras_rnn_kit import applications
 from keras_rnn_kit.applications import APPLICATIONS
 from keras_rnn_kit.applications import evaluate_application
 from keras_rnn_kit.applications import get_application
@@ -192,6 +193,21 @@ def test_small_training_sets_get_the_recipes_minimum_steps():
     )
     with pytest.raises(ValueError, match="`batch_size`"):
         app.default_epochs(1_000, 0)
+
+
+def test_data_with_its_own_default_epochs_trains_them():
+    # The visual-dialog recipe trains its generated scene dialogs 15 epochs,
+    # easy-VQA's 6, whichever entry point runs it.
+    app = get_application("visual-dialog")
+    scenes = app.load("scenes", tiny=True, seed=0)
+    easy_vqa = app.load(None, tiny=True, seed=0)
+    assert (scenes.epochs, easy_vqa.epochs) == (app.scene_epochs, None)
+    logged = []
+    assert applications._default_epochs(app, scenes, 64, logged.append) == 15
+    assert applications._default_epochs(app, easy_vqa, 64, logged.append) == 6
+    assert logged == []  # not raised by min_steps: nothing to explain
+    model = app.build(scenes, tiny=True)
+    assert model.candidates == scenes.train_split.candidates
 
 
 def test_vqa_recipe_decays_its_learning_rate_over_the_run_it_is_given():

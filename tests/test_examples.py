@@ -159,7 +159,8 @@ def test_visual_dialog_example(tmp_path):
     dialog = read_json(tmp_path, "dialog.json")
     assert dialog["caption"].startswith("a ") and dialog["rounds"]
     # The saved model, fed the saved image and rounds, ranks as the run did.
-    model = keras.saving.load_model(tmp_path / "visual_dialog.keras")
+    model = keras.saving.load_model(tmp_path / "visual-dialog.keras")
+    assert model.candidates == dialog["candidates"]
     with Image.open(tmp_path / dialog["image"]) as image:
         pixels = np.asarray(image.convert("RGB"))
     rounds = dialog["rounds"]
@@ -167,7 +168,6 @@ def test_visual_dialog_example(tmp_path):
         np.stack([pixels] * len(rounds)),
         [turn["question"] for turn in rounds],
         [turn["history"] for turn in rounds],
-        [dialog["candidates"]] * len(rounds),
     )
     assert scores.shape == (len(rounds), len(dialog["candidates"]))
     for turn, row, order in zip(rounds, scores, ranked, strict=True):

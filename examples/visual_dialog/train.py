@@ -17,60 +17,46 @@ Usage:
     python examples/visual_dialog/train.py --tiny --out /tmp/visual_dialog_tiny
     python examples/visual_dialog/train.py --encoder late_fusion --out /tmp/lf
 
-Outputs in `--out`: `visual_dialog.keras` (reload with `keras.saving.load_model`
-after `import keras_rnn_kit`), `metrics.json` (R@1, R@5, R@10, MRR, mean rank and
-NDCG on the held-out scenes, the same with the history blanked, and both again
-on the follow-up rounds alone: `score_dialogs`), `dialog.json` (one held-out
-dialog: each round's question, history, true answer and the model's top three)
-and `dialog_image.png` (its image).
+It runs what `rnnkit train visual-dialog --data scenes` runs
+(`keras_rnn_kit.applications.train_application` with `VisualDialogRecipe`: data,
+model, epochs), with the flags below as a variant of the recipe, then scores the
+held-out rounds with the history ablation and shows one dialog.
+
+Outputs in `--out`: `visual-dialog.keras` (reload with `keras.saving.load_model`
+after `import keras_rnn_kit`; it keeps its candidates), `metrics.json` (R@1,
+R@5, R@10, MRR, mean rank and NDCG on the held-out scenes, the same with the
+history blanked, and both again on the follow-up rounds alone:
+`score_dialogs`), `dialog.json` (one held-out dialog: each round's question,
+history, true answer and the model's top three) and `dialog_image.png` (its
+image).
 """
 
+import dataclasses
 import os
 
-import keras
 import numpy as np
 
-from keras_rnn_kit.data import SceneGenerator
-from keras_rnn_kit.data import scene_dialog_view
+from keras_rnn_kit.applications import get_application
+from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.data.image_io import encode_png
-from keras_rnn_kit.models.visual_dialog import VisualDialogBackbone
-from keras_rnn_kit.models.visual_dialog import VisualDialogModel
-from keras_rnn_kit.models.visual_dialog import VisualDialogPreprocessor
 from keras_rnn_kit.models.visual_dialog.visual_dialog_training import score_dialogs
-from keras_rnn_kit.training import train
 from keras_rnn_kit.utils.script_io import script_parser
-from keras_rnn_kit.utils.script_io import training_options
 from keras_rnn_kit.utils.script_io import write_json_files
 
 
 def parse_args(argv=None):
-    parser = script_parser(
-        __doc__.split("\n\n")[0], out="visual_dialog_out", epochs=8
-    )
-    parser.add_argument("--num-scenes", type=int, default=1500,
+    recipe = get_application("visual-dialog")
+    parser = script_parser(__doc__.split("\n\n")[0], out="visual_dialog_out")
+    parser.add_argument("--num-scenes", type=int, default=recipe.num_scenes,
                         help="training scenes (a quarter as many are held out)")
-    parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--encoder", default="hre", help="hre or late_fusion")
-    parser.add_argument("--cell", default="lstm",
+    parser.add_argument("--image-size", type=int, default=recipe.scene_image_size)
+    parser.add_argument("--encoder", default=recipe.encoder,
+                        help="hre or late_fusion")
+    parser.add_argument("--cell", default=recipe.cell,
                         help="vanilla, additive, original_lstm or lstm")
-    parser.add_argument("--units", type=int, default=64)
-    parser.add_argument("--embedding-dim", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=64)
-    args = parser.parse_args(argv)
-    if args.tiny:
-        args.num_scenes, args.epochs, args.units, args.embedding_dim = 48, 1, 8, 8
-    return args
-
-
-def model_inputs(preprocessor, view):
-    """The preprocessed backbone inputs of every round, as numpy arrays."""
-    x = preprocessor({
-        "images": view.images[view.image_index],
-        "questions": view.questions,
-        "histories": view.histories,
-        "candidates": np.array([view.candidates] * len(view)),
-    })
-    return {key: np.asarray(value) for key, value in x.items()}
+    parser.add_argument("--units", type=int, default=recipe.units)
+    parser.add_argument("--batch-size", type=int, default=recipe.batch_size)
+    return parser.parse_args(argv)
 
 
 def print_metrics(title, metrics):
@@ -83,53 +69,31 @@ def print_metrics(title, metrics):
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    generator = SceneGenerator(image_size=args.image_size, seed=args.seed)
-    scenes = generator.generate(args.num_scenes + max(1, args.num_scenes // 4))
-    train_scenes, test_scenes = scenes[: args.num_scenes], scenes[args.num_scenes :]
-    candidates = generator.answer_vocabulary()
-    train_view = scene_dialog_view(train_scenes, candidates)
-    test_view = scene_dialog_view(test_scenes, candidates)
-    preprocessor = VisualDialogPreprocessor.from_dialogs(
-        train_view, image_size=args.image_size, lengths_from=[test_view]
+    recipe = dataclasses.replace(
+        get_application("visual-dialog"), encoder=args.encoder, cell=args.cell,
+        units=args.units, num_scenes=args.num_scenes,
+        scene_image_size=args.image_size,
     )
-
-    def build_model():
-        backbone = VisualDialogBackbone(
-            preprocessor.vocabulary_size,
-            encoder=args.encoder,
-            embedding_dim=args.embedding_dim,
-            units=args.units,
-            cell=args.cell,
-            image_size=args.image_size,
-            answer_length=preprocessor.answer_length,
-        )
-        model = VisualDialogModel(backbone, preprocessor, candidates=candidates)
-        model.compile()
-        return model
-
-    print(f"{args.encoder} encoder: {len(train_view)} rounds on {len(train_scenes)} "
-          f"scenes, {len(test_view)} held-out rounds, {len(candidates)} candidates")
-    model, history = train(
-        build_model,
-        (model_inputs(preprocessor, train_view), train_view.answer_ids),
-        **training_options(args),
+    result = train_application(
+        recipe, "scenes", out=args.out, strategy=args.strategy, epochs=args.epochs,
+        batch_size=args.batch_size, tiny=args.tiny, seed=args.seed, verbose=2,
     )
-
-    metrics = score_dialogs(model, test_view)
-    metrics["loss"] = float(history.history["loss"][-1])
+    model, test_view = result["model"], result["prepared"].test
+    metrics = {**result["metrics"], **score_dialogs(model, test_view)}
     print_metrics("held-out", metrics)
     if "history_dependent" in metrics:
         print_metrics("follow-ups", metrics["history_dependent"])
+    # One held-out dialog: the first test scene's rounds, ranked over the
+    # candidates the model keeps.
     first = np.flatnonzero(test_view.image_index == 0)
     questions = [test_view.questions[i] for i in first]
     histories = test_view.histories[first]
     ranked, scores = model.rank_answers(
         test_view.images[test_view.image_index[first]], questions, histories
     )
+    candidates = model.candidates
     dialog = {
-        "caption": test_scenes[0].caption,
+        "caption": str(histories[0][0]),
         "image": "dialog_image.png",
         "candidates": candidates,
         "rounds": [
@@ -141,17 +105,14 @@ def main(argv=None):
         ],
     }
     with open(os.path.join(args.out, "dialog_image.png"), "wb") as f:
-        f.write(encode_png(test_scenes[0].image))
+        f.write(encode_png(test_view.images[0]))
     print(f"  caption: {dialog['caption']}")
     for turn in dialog["rounds"]:
         print(f"  Q: {turn['question']:<45} A: {turn['top_3'][0]:<8} "
               f"(true: {turn['answer']})")
-
-    model_path = os.path.join(args.out, "visual_dialog.keras")
-    model.save(model_path)
     write_json_files(args.out, {"metrics.json": metrics, "dialog.json": dialog})
-    print(f"wrote {model_path}, metrics.json, dialog.json and dialog_image.png "
-          f"to {args.out}")
+    print(f"wrote {result['model_path']}, metrics.json, dialog.json and "
+          f"dialog_image.png to {args.out}")
 
 
 if __name__ == "__main__":

@@ -47,12 +47,16 @@ class PreparedData:
         test: the held-out split the recipe's `evaluate` reads.
         notes: lines printed after `description`: what the data checks found
             and the settings chosen from the data.
+        epochs: the recipe's default epochs for this data, where they differ
+            from `Recipe.epochs` (`None`: they do not).
     """
 
     description: str
     train: object
     test: object
     notes: list[str] = dataclasses.field(default_factory=list)
+    # Keyword-only, so that subclasses' positional fields follow `notes`.
+    epochs: int | None = dataclasses.field(default=None, kw_only=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +106,9 @@ class Recipe(abc.ABC):
         """One output line per command-line input; `options` holds the
         keyword options given, among the recipe's `options`."""
 
-    def default_epochs(self, count: int, batch_size: int) -> int:
+    def default_epochs(
+        self, count: int, batch_size: int, epochs: int | None = None
+    ) -> int:
         """`epochs`, or more where `epochs` passes over `count` examples would
         take fewer than `min_steps` optimizer steps of `batch_size` (see
         `training.run_length.epochs_for_min_steps`).
@@ -110,8 +116,12 @@ class Recipe(abc.ABC):
         Args:
             count: training examples; <= 0 when unknown (then `epochs`).
             batch_size: int > 0, the global batch size.
+            epochs: the data's own default (`PreparedData.epochs`); `None`:
+                the recipe's `epochs`.
         """
-        return epochs_for_min_steps(count, batch_size, self.epochs, self.min_steps)
+        return epochs_for_min_steps(
+            count, batch_size, epochs or self.epochs, self.min_steps
+        )
 
 
 # The options that the recipes reading a user's own file take (`data_options`):

@@ -1,29 +1,22 @@
-"""Training `VisualDialogModel` on the easy-VQA and generated-scene dialog views.
+"""The dialog training pipeline (`dialog_dataset`) and held-out scoring.
 
-Both trainers score the held-out rounds with the VisDial retrieval metrics and
-run the history ablation: the same rounds again with every history round blanked.
-On easy-VQA every question is answerable from the image alone, so the ablation
-changes little; the scene dialogs hold follow-ups ("what about the square?")
-that only the history can answer, scored separately as `history_dependent`.
+`score_dialogs` scores held-out rounds with the VisDial retrieval metrics and
+runs the history ablation: the same rounds again with every history round
+blanked. On easy-VQA every question is answerable from the image alone, so the
+ablation changes little; the scene dialogs hold follow-ups ("what about the
+square?") that only the history can answer, scored separately as
+`history_dependent`. The trainers (`train_easy_vqa_dialog`,
+`train_scene_dialog`) live with the recipe in `visual_dialog_recipe`.
 """
 
 import dataclasses
-import time
 
 import numpy as np
 import tensorflow as tf
 
-from keras_rnn_kit.data.easy_vqa_dataset import load_easy_vqa
 from keras_rnn_kit.data.image_io import preprocess_image_batch
-from keras_rnn_kit.data.scene_generator import SceneGenerator
 from keras_rnn_kit.data.visdial_easy_vqa import DialogExamples
-from keras_rnn_kit.data.visdial_easy_vqa import dialog_view
-from keras_rnn_kit.data.visdial_easy_vqa import scene_dialog_view
 from keras_rnn_kit.metrics.retrieval import retrieval_metrics
-from keras_rnn_kit.models.image_encoder import ImageEncoder
-from keras_rnn_kit.models.visual_dialog.visual_dialog_backbone import (
-    VisualDialogBackbone,
-)
 from keras_rnn_kit.models.visual_dialog.visual_dialog_model import VisualDialogModel
 from keras_rnn_kit.models.visual_dialog.visual_dialog_preprocessor import (
     VisualDialogPreprocessor,
@@ -101,89 +94,6 @@ def dialog_dataset(
     )
 
 
-def train_easy_vqa_dialog(
-    quick: bool = False,
-    encoder: str = "hre",
-    epochs: int | None = None,
-    max_images: int | None = None,
-    max_rounds: int = 6,
-    seed: int = 0,
-    verbose: int = 0,
-):
-    """Trains a Visual Dialog model on easy-VQA dialogs; scores the test split.
-
-    Args:
-        quick: smoke run (100 train / 50 test images, 1 epoch, tiny model).
-        encoder: `"hre"` or `"late_fusion"`.
-        epochs: default 1 (quick) or 6.
-        max_images: images per split (`None`: all; test gets a quarter).
-        max_rounds: rounds per dialog.
-        seed: weight and shuffle seed.
-        verbose: Keras `fit` verbosity.
-
-    Returns:
-        `(model, results)`, `results` as `score_dialogs` returns them plus
-        `train_seconds` and `epochs`.
-    """
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    epochs = check_positive_int("epochs", epochs or (1 if quick else 6))
-    train_cap = max_images or (100 if quick else None)
-    test_cap = (train_cap // 4 or 1) if train_cap else None
-    train = dialog_view(load_easy_vqa("train", train_cap), max_rounds)
-    test = dialog_view(load_easy_vqa("test", test_cap), max_rounds)
-    return _fit_and_score(
-        train, test, encoder, 64, 16 if quick else 64, epochs, seed, verbose
-    )
-
-
-def train_scene_dialog(
-    quick: bool = False,
-    encoder: str = "hre",
-    epochs: int | None = None,
-    num_scenes: int | None = None,
-    image_size: int = 32,
-    seed: int = 0,
-    verbose: int = 0,
-):
-    """Trains a Visual Dialog model on generated-scene dialogs (`SceneGenerator`).
-
-    The histories open with the caption; a quarter as many scenes as
-    `num_scenes` (from the same generator, after the training ones) are held
-    out.
-
-    Args:
-        quick: smoke run (100 scenes, 1 epoch, tiny model).
-        encoder: `"hre"` or `"late_fusion"`.
-        epochs: default 1 (quick) or 15.
-        num_scenes: training scenes, default 100 (quick) or 3000.
-        image_size: int >= 16.
-        seed: scene, weight and shuffle seed.
-        verbose: Keras `fit` verbosity.
-
-    Returns:
-        `(model, results)`, `results` as `score_dialogs` returns them (with
-        `history_dependent`) plus `train_seconds` and `epochs`.
-    """
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    epochs = check_positive_int("epochs", epochs or (1 if quick else 15))
-    num_scenes = check_positive_int(
-        "num_scenes", num_scenes or (100 if quick else 3000)
-    )
-    generator = SceneGenerator(image_size=image_size, seed=seed)
-    scenes = generator.generate(num_scenes + max(1, num_scenes // 4))
-    vocabulary = generator.answer_vocabulary()
-    train = scene_dialog_view(scenes[:num_scenes], vocabulary)
-    test = scene_dialog_view(scenes[num_scenes:], vocabulary)
-    units = 16 if quick else 64
-    return _fit_and_score(
-        train, test, encoder, image_size, units, epochs, seed, verbose
-    )
-
-
 def score_dialogs(model: VisualDialogModel, examples: DialogExamples) -> dict:
     """Retrieval metrics of `model` on `examples`, with the history ablation.
 
@@ -232,31 +142,3 @@ def _predict_scores(model, examples):
             dialog_dataset(model.preprocessor, examples, 256, shuffle=False), verbose=0
         )
     )
-
-
-def _fit_and_score(train, test, encoder, image_size, units, epochs, seed, verbose):
-    preprocessor = VisualDialogPreprocessor.from_dialogs(
-        train, image_size=image_size, lengths_from=[test]
-    )
-    backbone = VisualDialogBackbone(
-        preprocessor.vocabulary_size,
-        encoder=encoder,
-        embedding_dim=units // 2,
-        units=units,
-        image_encoder=ImageEncoder(image_size=image_size),
-        image_size=image_size,
-        answer_length=preprocessor.answer_length,
-    )
-    model = VisualDialogModel(backbone, preprocessor, candidates=train.candidates)
-    model.compile()
-    start = time.perf_counter()
-    model.fit(
-        dialog_dataset(model.preprocessor, train, 64, shuffle=True, seed=seed),
-        epochs=epochs,
-        shuffle=False,  # the dataset shuffles
-        verbose=verbose,
-    )
-    train_seconds = time.perf_counter() - start
-    results = score_dialogs(model, test)
-    results.update(train_seconds=train_seconds, epochs=epochs)
-    return model, results

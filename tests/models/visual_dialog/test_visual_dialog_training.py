@@ -1,4 +1,5 @@
-"""Tests for keras_rnn_kit/models/visual_dialog/visual_dialog_training.py."""
+"""Tests for keras_rnn_kit/models/visual_dialog/visual_dialog_training.py and the
+scene-dialog trainer in visual_dialog_recipe.py."""
 
 import dataclasses
 
@@ -9,11 +10,12 @@ from keras_rnn_kit.data.scene_generator import SceneGenerator
 from keras_rnn_kit.data.visdial_easy_vqa import scene_dialog_view
 from keras_rnn_kit.metrics.retrieval import retrieval_metrics
 from keras_rnn_kit.models.visual_dialog import visual_dialog_training as training
+from keras_rnn_kit.models.visual_dialog.visual_dialog_recipe import train_scene_dialog
 
 
 @pytest.fixture(scope="module")
 def trained():
-    return training.train_scene_dialog(quick=True, encoder="late_fusion", image_size=32)
+    return train_scene_dialog(quick=True, encoder="late_fusion", image_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,6 @@ def test_ablation_blanks_every_history_round_and_subsets_the_follow_ups(
 
 def test_bad_arguments_name_themselves():
     with pytest.raises(ValueError, match="`num_scenes`"):
-        training.train_scene_dialog(num_scenes=-1)
+        train_scene_dialog(num_scenes=-1)
     with pytest.raises(ValueError, match="`epochs`"):
-        training.train_scene_dialog(epochs=-2)
+        train_scene_dialog(epochs=-2)
