@@ -96,6 +96,13 @@ class Task(FirstReplicaBuild, keras.Model):
         returns `y` unchanged."""
         return y
 
+    def check_label_batch(self, y):
+        """In-graph twin of `check_labels` for one batch of labels: asserts
+        (and converts) them inside `tf.data`, for raw datasets (in
+        `preprocess_samples`) and for datasets of preprocessed inputs alike.
+        The base returns `y` unchanged."""
+        return y
+
     def fit(
         self,
         x=None,
@@ -115,6 +122,8 @@ class Task(FirstReplicaBuild, keras.Model):
         if self._is_raw(x):
             x = self._raw_batches(x, y, sample_weight, batch_size, shuffle, True)
             y = sample_weight = None
+        elif isinstance(x, tf.data.Dataset):
+            x = self._with_checked_labels(x)
         if isinstance(x, tf.data.Dataset):
             shuffle, batch_size = False, None
         if validation_data is not None and not isinstance(
@@ -140,6 +149,8 @@ class Task(FirstReplicaBuild, keras.Model):
         if self._is_raw(x):
             x = self._raw_batches(x, y, sample_weight, batch_size, False, True)
             y = sample_weight = batch_size = None
+        elif isinstance(x, tf.data.Dataset):
+            x = self._with_checked_labels(x)
         return super().evaluate(
             x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
         )
@@ -153,6 +164,20 @@ class Task(FirstReplicaBuild, keras.Model):
             x = self._raw_batches(*(x if pair else (x,)), batch_size=batch_size)
             batch_size = None
         return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def _with_checked_labels(self, dataset):
+        """A dataset of preprocessed `(inputs, y[, weight])` with
+        `check_label_batch` applied to `y` (as is where the task checks none)."""
+        if type(self).check_label_batch is Task.check_label_batch:
+            return dataset
+
+        def check(*element):
+            x, y, weight = keras.utils.unpack_x_y_sample_weight(element)
+            if y is not None:
+                y = self.check_label_batch(y)
+            return keras.utils.pack_x_y_sample_weight(x, y, weight)
+
+        return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE)
 
     def _require_preprocessor(self, what):
         if self.preprocessor is None:

@@ -150,7 +150,7 @@ class SentimentClassifier(Task):
             )
         x = self.preprocessor(x)
         if y is not None:
-            y = self._assert_labels(y)
+            y = self.check_label_batch(y)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def check_labels(self, y):
@@ -226,7 +226,7 @@ class SentimentClassifier(Task):
             f"{self.num_classes}{names}"
         )
 
-    def _assert_labels(self, y):
+    def check_label_batch(self, y):
         y = tf.convert_to_tensor(y)
         message = self._labels_message()
         if y.dtype.is_floating:

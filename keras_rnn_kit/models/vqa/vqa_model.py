@@ -120,7 +120,7 @@ class VQAModel(Task):
         self._require_preprocessor("raw image and question input")
         inputs = self.preprocessor(x)
         if y is not None:
-            y = self._answer_label_ids(y)
+            y = self.check_label_batch(y)
         return keras.utils.pack_x_y_sample_weight(inputs, y, sample_weight)
 
     def check_labels(self, y):
@@ -138,8 +138,9 @@ class VQAModel(Task):
             return np.array([self._answer_ids[a] for a in labels], np.int32)
         return check_answer_ids(labels, self.answers, name="y").astype(np.int32)
 
-    def _answer_label_ids(self, y):
-        """In-graph twin of `check_labels` for the batches of a raw dataset."""
+    def check_label_batch(self, y):
+        """In-graph twin of `check_labels`: answer strings or ids -> int32 ids,
+        asserted among the candidates."""
         message = (
             f"`y` must hold answers among the model's {len(self.answers)} "
             "candidates, or their ids"

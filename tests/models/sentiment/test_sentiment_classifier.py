@@ -102,6 +102,11 @@ def test_labels_outside_declared_classes_raise(trained):
     dataset = tf.data.Dataset.from_tensor_slices((["good", "bad"], [1, -1])).batch(2)
     with pytest.raises(tf.errors.InvalidArgumentError, match="`y` must hold"):
         trained.evaluate(dataset, verbose=0)
+    # Preprocessed inputs too: binary cross-entropy would take a 2 silently.
+    packed = {k: v.numpy() for k, v in trained.preprocessor(["good", "bad"]).items()}
+    preprocessed = tf.data.Dataset.from_tensor_slices((packed, [1, 2])).batch(2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`y` must hold"):
+        trained.evaluate(preprocessed, verbose=0)
 
 
 def test_fit_accepts_datasets_and_preprocessed_inputs(trained):
