@@ -127,15 +127,7 @@ class VQAModel(Task):
         """Answer strings or ids -> int32 ids; anything else raises naming `y`."""
         labels = np.asarray(y)
         if labels.dtype.kind in "USO":
-            unknown = sorted(
-                {str(a) for a in labels.reshape(-1) if a not in self._answer_ids}
-            )
-            if unknown:
-                raise ValueError(
-                    f"`y` must hold answers among the model's {len(self.answers)} "
-                    f"candidates (or their ids), got unknown {unknown[:5]!r}."
-                )
-            return np.array([self._answer_ids[a] for a in labels], np.int32)
+            return self.answer_ids(labels.tolist(), name="y").astype(np.int32)
         return check_answer_ids(labels, self.answers, name="y").astype(np.int32)
 
     def check_label_batch(self, y):
@@ -158,13 +150,14 @@ class VQAModel(Task):
         tf.debugging.assert_less(y, len(self.answers), message=message)
         return y
 
-    def answer_ids(self, answers) -> np.ndarray:
-        """Maps answer strings to class ids; an unknown answer raises `ValueError`."""
-        unknown = [a for a in answers if a not in self._answer_ids]
+    def answer_ids(self, answers, name="answers") -> np.ndarray:
+        """Maps answer strings to class ids; an unknown answer raises
+        `ValueError` naming `name`."""
+        unknown = sorted({a for a in answers if a not in self._answer_ids}, key=str)
         if unknown:
             raise ValueError(
-                f"`answers` must be among the model's {len(self.answers)} candidate "
-                f"answers, got unknown {unknown[:5]!r}."
+                f"`{name}` must hold answers among the model's {len(self.answers)} "
+                f"candidates, got unknown {unknown[:5]!r}."
             )
         return np.array([self._answer_ids[a] for a in answers], np.int64)
 
