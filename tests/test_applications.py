@@ -241,3 +241,22 @@ def test_a_replaced_recipe_trains_as_its_application(tmp_path):
     images, captions = result["prepared"].test
     assert len(images) == len(captions) > 0
     assert get_application("captioning").attention == "bahdanau"
+
+
+def test_a_translation_variant_builds_the_cells_and_attention_it_names():
+    recipe = get_application("translation")
+    prepared = recipe.load(None, tiny=True)
+    default = recipe.build(prepared, tiny=True).backbone.get_config()
+    assert (default["encoder_type"], default["encoder_cell"]) == (
+        "bidirectional",
+        "lstm",
+    )
+    assert (default["decoder_cell"], default["attention"]) == ("lstm", "bahdanau")
+    variant = dataclasses.replace(
+        recipe, encoder_type="stacked", cell="original_lstm", attention="luong_dot"
+    )
+    config = variant.build(prepared, tiny=True).backbone.get_config()
+    assert (config["encoder_type"], config["attention"]) == ("stacked", "luong_dot")
+    assert config["encoder_cell"] == config["decoder_cell"] == "original_lstm"
+    with pytest.raises(ValueError, match="encoder_cell"):
+        dataclasses.replace(recipe, cell="gru").build(prepared, tiny=True)

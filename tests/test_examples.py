@@ -108,10 +108,16 @@ def test_translation_example(tmp_path):
     samples = read_json(tmp_path, "samples.json")
     assert len(samples) == 5 and all(s["reference"] for s in samples)
     assert_png(tmp_path / "attention.png")
+    # The recipe's own metrics, and its held-out split: the first five pairs.
+    assert metrics["data"].startswith("generated zh->en numbers task")
+    sources, references = get_application("translation").load(None, tiny=True).test
+    assert [s["source"] for s in samples] == sources[:5]
+    assert [s["reference"] for s in samples] == references[:5]
     # The saved translator decodes the held-out sources as the run did.
-    translator = keras.saving.load_model(tmp_path / "translator.keras")
-    sources = [s["source"] for s in samples]
-    assert translator.translate(sources, beam_width=1) == [s["greedy"] for s in samples]
+    translator = keras.saving.load_model(tmp_path / "translation.keras")
+    assert translator.translate(sources[:5], beam_width=1) == [
+        s["greedy"] for s in samples
+    ]
 
 
 @pytest.mark.slow

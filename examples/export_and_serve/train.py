@@ -1,9 +1,9 @@
 """Exports a sentiment classifier for TF Serving and LiteRT, checks both exports
 against Keras, and answers a REST request from the SavedModel.
 
-By default it first trains a small classifier on the generated reviews of
-examples/sentiment; `--model path/sentiment.keras` exports one you trained there
-instead. Then:
+By default it first trains the sentiment recipe's classifier on its generated
+reviews (`rnnkit train sentiment`, as examples/sentiment does); `--model
+path/sentiment.keras` exports one you trained there instead. Then:
 
 1. `export_saved_model`: `--out/saved_model/sentiment/1/` (raw strings in, core
    TF ops only, so stock TF Serving runs it), plus `models.config` and
@@ -34,16 +34,12 @@ import urllib.request
 import keras
 import numpy as np
 
-from keras_rnn_kit.data import generate_reviews
+from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.export import Bundle
 from keras_rnn_kit.export import export_saved_model
 from keras_rnn_kit.export import export_tflite_bundle
 from keras_rnn_kit.export import serve
 from keras_rnn_kit.export import verify_export
-from keras_rnn_kit.models import SentimentClassifier
-from keras_rnn_kit.models.sentiment import SentimentBackbone
-from keras_rnn_kit.models.sentiment import SentimentPreprocessor
-from keras_rnn_kit.training import train
 from keras_rnn_kit.utils.script_io import script_parser
 from keras_rnn_kit.utils.script_io import write_json_files
 
@@ -51,44 +47,14 @@ REQUEST_TEXTS = ["The food was really good.", "The service was rude."]
 
 
 def parse_args(argv=None):
-    parser = script_parser(
-        __doc__.split("\n\n")[0], out="export_out", epochs=3, strategy=False
-    )
+    parser = script_parser(__doc__.split("\n\n")[0], out="export_out")
     parser.add_argument("--model", help="a SentimentClassifier .keras file; default: "
                         "train one on generated reviews")
-    parser.add_argument("--num-reviews", type=int, default=2000)
-    parser.add_argument("--units", type=int, default=16)
     parser.add_argument("--quantization", default=None,
                         help="TFLite weights: none (float32), dynamic or float16")
     args = parser.parse_args(argv)
-    if args.tiny:
-        args.num_reviews, args.units, args.epochs = 128, 4, 1
     args.quantization = None if args.quantization == "none" else args.quantization
     return args
-
-
-def train_classifier(args):
-    """A small LSTM classifier on generated reviews (see examples/sentiment)."""
-    texts, labels = generate_reviews(args.num_reviews, seed=args.seed)
-
-    def build_classifier():
-        preprocessor = SentimentPreprocessor.from_texts(texts, sequence_length=24)
-        backbone = SentimentBackbone(
-            len(preprocessor.vocabulary), args.units, units=args.units,
-            structure="single", num_layers=1,
-        )
-        model = SentimentClassifier(
-            backbone, preprocessor=preprocessor, class_names=["negative", "positive"]
-        )
-        model.compile()
-        return model
-
-    model, _ = train(
-        build_classifier, (np.array(texts), labels), epochs=args.epochs,
-        global_batch_size=32, shuffle_seed=args.seed, verbose=2,
-        checkpoint_dir=os.path.join(args.out, "checkpoints"),
-    )
-    return model
 
 
 def free_port():
@@ -116,13 +82,15 @@ def rest_predict(url, texts, timeout=60.0):
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     if args.model:
         model = keras.saving.load_model(args.model)
         print(f"loaded {args.model}")
     else:
-        model = train_classifier(args)
+        model = train_application(
+            "sentiment", None, out=args.out, strategy=args.strategy,
+            epochs=args.epochs, tiny=args.tiny, seed=args.seed, verbose=2,
+        )["model"]
 
     print("1. SavedModel for TF Serving")
     base_dir = os.path.join(args.out, "saved_model", "sentiment")

@@ -2,8 +2,8 @@
 
 Usage:
 
-    python examples/translation/translate.py --model /tmp/translation/translator.keras \
-        三百二十一 四千零五 --beam-width 4
+    python examples/translation/translate.py \
+        --model /tmp/translation/translation.keras 三百二十一 四千零五 --beam-width 4
 """
 
 import argparse
@@ -15,7 +15,7 @@ import keras_rnn_kit  # noqa: F401  (registers the kit's classes for loading)
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="translator.keras file")
+    parser.add_argument("--model", required=True, help="translation.keras file")
     parser.add_argument("--beam-width", type=int, default=4,
                         help="1 decodes greedily")
     parser.add_argument("sentences", nargs="+", help="source sentences")

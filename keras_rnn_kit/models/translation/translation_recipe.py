@@ -70,9 +70,15 @@ def recipe_epochs(count, batch_size=BATCH_SIZE):
     return epochs_for_min_steps(count, batch_size, EPOCHS, MIN_STEPS)
 
 
-def build_translator(preprocessor, embedding_dim=EMBEDDING_DIM, units=UNITS):
+def build_translator(
+    preprocessor, embedding_dim=EMBEDDING_DIM, units=UNITS, **architecture
+):
     """The recipe's compiled, untrained `Translator` for `preprocessor`'s
     vocabularies (smaller `embedding_dim` / `units` for smoke tests).
+
+    `architecture` holds `TranslationBackbone`'s other arguments
+    (`encoder_type`, `encoder_cell`, `decoder_cell`, `attention`); the
+    backbone's defaults otherwise.
 
     Example:
 
@@ -86,6 +92,7 @@ def build_translator(preprocessor, embedding_dim=EMBEDDING_DIM, units=UNITS):
         len(preprocessor.target_vocabulary),
         embedding_dim=embedding_dim,
         units=units,
+        **architecture,
     )
     translator = Translator(backbone, preprocessor)
     translator.compile()
@@ -136,6 +143,9 @@ class TranslationRecipe(Recipe):
 
     Attributes:
         embedding_dim, units: the `TranslationBackbone`'s sizes.
+        encoder_type: `"bidirectional"` or `"stacked"`.
+        cell: the encoder's and the decoder's cell name (`keras_rnn_kit.cells`).
+        attention: `"bahdanau"`, `"luong_general"` or `"luong_dot"`.
         test_fraction: the share of a `--data` file held out without
             `--test-data` or `--validation-split`.
     """
@@ -152,6 +162,9 @@ class TranslationRecipe(Recipe):
     min_steps: int = MIN_STEPS
     embedding_dim: int = EMBEDDING_DIM
     units: int = UNITS
+    encoder_type: str = "bidirectional"
+    cell: str = "lstm"
+    attention: str = "bahdanau"
     test_fraction: float = TEST_FRACTION
 
     def load(
@@ -205,10 +218,14 @@ class TranslationRecipe(Recipe):
         )
 
     def build(self, prepared, tiny=False, epochs=None, batch_size=None):
-        if tiny:
-            return build_translator(prepared.preprocessor, embedding_dim=8, units=16)
         return build_translator(
-            prepared.preprocessor, embedding_dim=self.embedding_dim, units=self.units
+            prepared.preprocessor,
+            embedding_dim=8 if tiny else self.embedding_dim,
+            units=16 if tiny else self.units,
+            encoder_type=self.encoder_type,
+            encoder_cell=self.cell,
+            decoder_cell=self.cell,
+            attention=self.attention,
         )
 
     def evaluate(self, model, test):
