@@ -260,3 +260,26 @@ def test_a_translation_variant_builds_the_cells_and_attention_it_names():
     assert config["encoder_cell"] == config["decoder_cell"] == "original_lstm"
     with pytest.raises(ValueError, match="encoder_cell"):
         dataclasses.replace(recipe, cell="gru").build(prepared, tiny=True)
+
+
+def test_translation_trains_on_renamed_number_copies_of_copying_pairs(tmp_path):
+    path = os.path.join(tmp_path, "amounts.tsv")
+    rows = [(f"人民币{n}元", f"RMB {n:,}") for n in (1041, 3450, 18, 700)]
+    rows += [("五月", "May"), ("5月", "May")]  # nothing to copy
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{s}\t{t}\n" for s, t in rows))
+    recipe = get_application("translation")
+    task = recipe.load(path, seed=0, validation_split=0.2)
+    held_sources, _ = task.test
+    copying = sum(s.startswith("人民币") for s, _ in rows if s not in held_sources)
+    assert f"{len(rows) - 1} training pairs (+{copying} with renamed numbers)" in (
+        task.description
+    )
+    assert int(task.train.cardinality()) == len(rows) - 1 + copying
+    # The copies are training examples only; the held-out pair is the file's.
+    assert set(held_sources) <= {s for s, _ in rows}
+    plain = dataclasses.replace(recipe, number_copies=0).load(
+        path, seed=0, validation_split=0.2
+    )
+    assert int(plain.train.cardinality()) == len(rows) - 1
+    assert "renamed" not in plain.description

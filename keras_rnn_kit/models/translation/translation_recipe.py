@@ -31,6 +31,7 @@ import numpy as np
 
 from keras_rnn_kit.data.length_coverage import length_notes
 from keras_rnn_kit.data.length_coverage import token_counts
+from keras_rnn_kit.data.number_renaming import renamed_number_copies
 from keras_rnn_kit.data.number_translation import number_translation_splits
 from keras_rnn_kit.data.parallel_corpus import read_parallel_tsv
 from keras_rnn_kit.data.splits import split_indices
@@ -57,6 +58,8 @@ BATCH_SIZE = 64
 MIN_STEPS = 2_400
 # The share of a `--data` TSV held out without `--test-data`.
 TEST_FRACTION = 0.1
+# Renamed-number copies of each training pair that copies a number.
+NUMBER_COPIES = 1
 
 
 def recipe_epochs(count, batch_size=BATCH_SIZE):
@@ -148,6 +151,11 @@ class TranslationRecipe(Recipe):
         attention: `"bahdanau"`, `"luong_general"` or `"luong_dot"`.
         test_fraction: the share of a `--data` file held out without
             `--test-data` or `--validation-split`.
+        number_copies: copies added to the training set of each training pair
+            that copies a number across (`人民币3450元` -> `RMB 3,450`), the
+            copied numbers renamed (`keras_rnn_kit.data.number_renaming`); 0
+            adds none. The generated numbers task writes numbers as words, so
+            none are added there.
     """
 
     name: ClassVar[str] = "translation"
@@ -166,6 +174,7 @@ class TranslationRecipe(Recipe):
     cell: str = "lstm"
     attention: str = "bahdanau"
     test_fraction: float = TEST_FRACTION
+    number_copies: int = NUMBER_COPIES
 
     def load(
         self,
@@ -202,13 +211,19 @@ class TranslationRecipe(Recipe):
             **lengths,
             overflow="truncate" if user_lengths else "error",
         )
+        sources, targets = splits["train"]
+        renamed = renamed_number_copies(sources, targets, self.number_copies, seed)
+        description += f": {len(sources):,} training pairs"
+        if renamed[0]:
+            description += f" (+{len(renamed[0]):,} with renamed numbers)"
         examples = sized_examples(
-            preprocessor.make_dataset(*splits["train"], seed=seed),
-            len(splits["train"][0]),
+            preprocessor.make_dataset(
+                sources + renamed[0], targets + renamed[1], seed=seed
+            ),
+            len(sources) + len(renamed[0]),
         )
         return TranslationData(
-            f"{description}: {len(splits['train'][0]):,} training pairs, "
-            f"{len(splits['held_out'][0]):,} held out",
+            f"{description}, {len(splits['held_out'][0]):,} held out",
             examples,
             splits["held_out"],
             _length_notes(preprocessor, splits, sequence_length)
