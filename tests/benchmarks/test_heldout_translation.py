@@ -104,6 +104,24 @@ def test_run_record_and_table(monkeypatch):
     assert "| 0.500 | 40.0 |" in table and record["examples"][1]["source"] in table
 
 
+def test_dev_exact_match_scores_a_dev_split_and_refuses_the_test_split(monkeypatch):
+    calls = []
+
+    def fake(train, test, epochs=None, seed=0):
+        calls.append((train, test, seed))
+        return {"exact_match": 0.25}
+
+    monkeypatch.setattr(ht, "evaluate_kit", fake)
+    assert ht.dev_exact_match(7, test_count=20) == 0.25
+    ((train, test, seed),) = calls
+    dev_train, dev_test = ht.heldout_split(seed=7)
+    assert seed == 7 and train == dev_train
+    assert test == (dev_test[0][:20], dev_test[1][:20])
+    assert test[0] != ht.heldout_split()[1][0][:20]
+    with pytest.raises(ValueError, match="test split"):
+        ht.dev_exact_match(0)
+
+
 @pytest.mark.slow
 def test_both_models_train_and_score_on_a_tiny_split():
     train, test = ht.heldout_split(train_count=64, test_count=16)
