@@ -13,8 +13,9 @@ A number (a run of ASCII digits) is copied when it occurs as often in the source
 as in the target, where the target may group it with commas (`3450` and
 `3,450`). Numbers the target does not write (`5月` -> `May`) stay as they are;
 a pair where a number occurs a different number of times on the two sides is
-ambiguous and gets no copy. A new number has the old one's length and does not
-start with `0` unless the old one did.
+ambiguous and gets no copy. A new number has the old one's length, does not
+start with `0` unless the old one did, and holds only digits that occur in the
+pairs given (a vocabulary built from them knows every digit of the copies).
 
 Reference: data augmentation by consistent substitution, as in Jia & Liang,
 "Data Recombination for Neural Semantic Parsing", ACL 2016.
@@ -73,9 +74,8 @@ def renamed_number_copies(
 
     Example:
 
-    >>> renamed_number_copies(["共有47名学生。", "5月"], ["There are 47 students.",
-    ...                        "May"], seed=1)
-    (['共有39名学生。'], ['There are 39 students.'])
+    >>> renamed_number_copies(["人民币3450元", "5月"], ["RMB 3,450", "May"])
+    (['人民币4504元'], ['RMB 4,504'])
     """
     check_non_negative_int("copies", copies)
     if len(sources) != len(targets):
@@ -84,22 +84,24 @@ def renamed_number_copies(
             f"{len(sources)} and {len(targets)}."
         )
     rng = random.Random(seed)
+    # Only digits the pairs hold, so their vocabulary covers the copies too.
+    digits = "".join(sorted(set(re.findall("[0-9]", "".join(sources + targets)))))
     new_sources, new_targets = [], []
     for source, target in zip(sources, targets, strict=True):
         numbers = copied_numbers(source, target)
         if not numbers:
             continue
         for _ in range(copies):
-            names = {number: _new_number(rng, number) for number in numbers}
+            names = {number: _new_number(rng, number, digits) for number in numbers}
             new_sources.append(_renamed(NUMBER, source, names))
             new_targets.append(_renamed(WRITTEN_NUMBER, target, names))
     return new_sources, new_targets
 
 
-def _new_number(rng, number):
-    """A random digit string as long as `number`, led by `0` only if it is."""
-    first = "0" if number[0] == "0" else rng.choice("123456789")
-    return first + "".join(rng.choice("0123456789") for _ in number[1:])
+def _new_number(rng, number, digits):
+    """A random string of `digits` as long as `number`, led by `0` only if it is."""
+    first = "0" if number[0] == "0" else rng.choice(digits.replace("0", ""))
+    return first + "".join(rng.choice(digits) for _ in number[1:])
 
 
 def _renamed(pattern, text, names):

@@ -72,6 +72,15 @@ def test_copies_rename_copied_numbers_alike_on_both_sides():
     assert len(set(amounts)) == copies and TARGETS[0] not in amounts
 
 
+def test_new_digits_are_digits_the_pairs_hold():
+    sources, targets = (
+        ["共有47名学生。", "共有7只猫。"],
+        ["There are 47 students.", "There are 7 cats."],
+    )
+    new_sources, new_targets = renamed_number_copies(sources, targets, 20, seed=0)
+    assert set(re.findall("[0-9]", "".join(new_sources + new_targets))) == {"4", "7"}
+
+
 def test_seeded_and_zero_copies():
     first = renamed_number_copies(SOURCES, TARGETS, 2, seed=9)
     assert renamed_number_copies(SOURCES, TARGETS, 2, seed=9) == first
