@@ -33,11 +33,9 @@ import os
 from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.applications import train_application
 from keras_rnn_kit.diagnostics import plot_attention
+from keras_rnn_kit.models.translation.translation_recipe import BEAM_WIDTH
 from keras_rnn_kit.utils.script_io import script_parser
 from keras_rnn_kit.utils.script_io import write_json_files
-
-# The beam width of the recipe's own scores (`evaluate_translator`).
-BEAM_WIDTH = 4
 
 
 def parse_args(argv=None):

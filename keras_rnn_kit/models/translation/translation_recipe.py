@@ -60,6 +60,8 @@ MIN_STEPS = 2_400
 TEST_FRACTION = 0.1
 # Renamed-number copies of each training pair that copies a number.
 NUMBER_COPIES = 1
+# The beam width of the recipe's beam-search scores.
+BEAM_WIDTH = 4
 
 
 def recipe_epochs(count, batch_size=BATCH_SIZE):
@@ -106,7 +108,7 @@ def evaluate_translator(
     translator: Translator,
     sources: list[str],
     references: list[str],
-    beam_width: int = 4,
+    beam_width: int = BEAM_WIDTH,
     batch_size: int = 500,
 ) -> dict[str, float]:
     """Greedy and beam exact match and BLEU of `translator` on a parallel set.
