@@ -470,6 +470,18 @@ def dev_exact_match(split_seed, test_count=DEV_TEST_COUNT):
     return evaluate_kit(train, test, seed=split_seed)["exact_match"]
 
 
+def seed_exact_matches(model_seeds, train_count=TRAIN_COUNT, test_count=TEST_COUNT):
+    """The kit's test exact match once per model seed, on the test split (seed
+    0): how much one run of the defaults depends on its seed. Measure it only
+    after the defaults are fixed (they are chosen on dev splits).
+
+    Returns:
+        `{model_seed: exact match in [0, 1]}`.
+    """
+    train, test = heldout_split(train_count, test_count)
+    return {seed: kit_exact_match(train, test, seed=seed) for seed in model_seeds}
+
+
 def run(
     epochs=None,
     repeats=1,
@@ -571,7 +583,19 @@ def main(argv=None):
         type=int,
         help="instead: the kit alone on this dev split (dev_exact_match)",
     )
+    parser.add_argument(
+        "--model-seeds",
+        type=int,
+        nargs="+",
+        help="instead: the kit alone on the test split, once per model seed",
+    )
     args = parser.parse_args(argv)
+    if args.model_seeds:
+        scores = seed_exact_matches(args.model_seeds, args.train_count, args.test_count)
+        for seed, score in scores.items():
+            print(f"model seed {seed}: {score:.3f}")
+        print(f"mean: {np.mean(list(scores.values())):.3f}")
+        return
     if args.dev_seed is not None:
         print(f"dev split {args.dev_seed}: {dev_exact_match(args.dev_seed):.3f}")
         return

@@ -122,6 +122,25 @@ def test_dev_exact_match_scores_a_dev_split_and_refuses_the_test_split(monkeypat
         ht.dev_exact_match(0)
 
 
+def test_model_seeds_score_the_test_split_once_per_seed(monkeypatch, capsys):
+    calls = []
+
+    def fake(train, test, epochs=None, seed=0):
+        calls.append((train, test, seed))
+        return 0.5 + seed / 10
+
+    monkeypatch.setattr(ht, "kit_exact_match", fake)
+    ht.main(["--model-seeds", "1", "2", "--train-count", "40", "--test-count", "8"])
+    assert [seed for *_, seed in calls] == [1, 2]
+    split = ht.heldout_split(40, 8)
+    assert all((train, test) == split for train, test, _ in calls)
+    assert capsys.readouterr().out.splitlines() == [
+        "model seed 1: 0.600",
+        "model seed 2: 0.700",
+        "mean: 0.650",
+    ]
+
+
 @pytest.mark.slow
 def test_both_models_train_and_score_on_a_tiny_split():
     train, test = ht.heldout_split(train_count=64, test_count=16)
