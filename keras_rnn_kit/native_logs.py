@@ -1,4 +1,4 @@
-"""Keeps TensorFlow's native (C++) log lines off the `rnnkit` user's terminal.
+"""Keeps TensorFlow's native (C++) log lines off the terminal of a kit command.
 
 TensorFlow's C++ runtime writes straight to file descriptor 2, some of it before
 `TF_CPP_MIN_LOG_LEVEL` is read (`cudart_stub.cc`, `cpu_feature_guard.cc`, the
@@ -9,8 +9,10 @@ forwards every line except those in the absl/glog format
 I, W and E. Fatal (F) lines, Python tracebacks, warnings and the kit's own
 messages pass through unchanged.
 
-The package's `__init__` calls it when the process was started as `rnnkit` or
-`python -m keras_rnn_kit` without `--debug`, before TensorFlow is imported.
+The package's `__init__` calls it when the process was started as `rnnkit`,
+`python -m keras_rnn_kit` or one of the kit's own example scripts
+(`python examples/translation/train.py`) without `--debug`, before TensorFlow is
+imported.
 
 Example:
 
@@ -32,12 +34,17 @@ NATIVE_LOG_LINE = re.compile(
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
     rb"|To enable the following instructions: .* rebuild TensorFlow"
 )
+# The kit's example scripts (a source checkout's `examples/`).
+KIT_EXAMPLES = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"
+)
 # What a pending, newline-less piece of a native line can start with.
 _NATIVE_START = re.compile(rb"[IWE]\d|WARNING: All|To enable")
 
 
 def launched_as_cli(argv: list[str]) -> bool:
-    """Whether `argv` (at package import) is an `rnnkit` run without `--debug`.
+    """Whether `argv` (at package import) is a run of `rnnkit` or of one of the
+    kit's example scripts (under `KIT_EXAMPLES`), without `--debug`.
 
     Example:
 
@@ -45,11 +52,16 @@ def launched_as_cli(argv: list[str]) -> bool:
     True
     >>> launched_as_cli(["/usr/bin/rnnkit", "--debug", "train", "vqa"])
     False
+    >>> launched_as_cli([os.path.join(KIT_EXAMPLES, "vqa", "train.py"), "--tiny"])
+    True
     """
     if not argv or "--debug" in argv[1:]:
         return False
     # `python -m keras_rnn_kit` imports the package while argv[0] is still "-m".
-    return os.path.basename(argv[0]) == "rnnkit" or argv[0] == "-m"
+    if os.path.basename(argv[0]) == "rnnkit" or argv[0] == "-m":
+        return True
+    script = os.path.abspath(argv[0])
+    return os.path.commonpath([script, KIT_EXAMPLES]) == KIT_EXAMPLES
 
 
 def _forward(read_end: int, terminal: int) -> None:

@@ -15,6 +15,7 @@ from PIL import Image
 
 import keras_rnn_kit  # noqa: F401  (registers the kit's classes for loading)
 from keras_rnn_kit.applications import get_application
+from keras_rnn_kit.native_logs import NATIVE_LOG_LINE
 from tests.test_case import REPO_ROOT
 
 EXAMPLES = os.path.join(REPO_ROOT, "examples")
@@ -36,6 +37,12 @@ def run_example(name, out, *extra, script="train.py"):
     assert result.returncode == 0, (
         f"{name}/{script} failed ({result.returncode}):\n{result.stderr[-4000:]}"
     )
+    # The kit hides TensorFlow's native log lines from its scripts (no --debug).
+    native = [
+        line for line in result.stderr.splitlines()
+        if NATIVE_LOG_LINE.match(line.encode())
+    ]
+    assert not native, native
     last_line = result.stdout.strip().splitlines()[-1]
     assert last_line.startswith("wrote ") and last_line.endswith(f"to {out}"), last_line
     return result.stdout

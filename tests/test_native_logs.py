@@ -3,6 +3,7 @@
 import os
 import threading
 
+from keras_rnn_kit.native_logs import KIT_EXAMPLES
 from keras_rnn_kit.native_logs import _forward
 from keras_rnn_kit.native_logs import launched_as_cli
 
@@ -57,3 +58,12 @@ def test_only_rnnkit_runs_without_debug_are_filtered():
     assert not launched_as_cli(["/venv/bin/rnnkit", "train", "--debug"])
     assert not launched_as_cli(["/venv/bin/pytest", "tests"])
     assert not launched_as_cli([])
+
+
+def test_the_kits_example_scripts_are_filtered_and_other_scripts_are_not():
+    script = os.path.join(KIT_EXAMPLES, "translation", "train.py")
+    assert os.path.isfile(script)
+    assert launched_as_cli([script, "--tiny"])
+    assert not launched_as_cli([script, "--tiny", "--debug"])
+    assert not launched_as_cli([KIT_EXAMPLES + "_mine/train.py"])
+    assert not launched_as_cli([os.path.join(os.path.dirname(KIT_EXAMPLES), "x.py")])

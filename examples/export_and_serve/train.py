@@ -31,6 +31,9 @@ import threading
 import time
 import urllib.request
 
+# isort: off
+import keras_rnn_kit  # noqa: F401  (first: hides TF's native logs)
+# isort: on
 import keras
 import numpy as np
 

@@ -8,9 +8,12 @@ Usage:
 
 import argparse
 
+# isort: off
+import keras_rnn_kit  # noqa: F401  (first: hides TF's native logs; registers kit classes)
+# isort: on
 import keras
 
-import keras_rnn_kit  # noqa: F401  (registers the kit's classes for loading)
+from keras_rnn_kit.utils.script_io import add_debug_flag
 
 
 def main(argv=None):
@@ -19,6 +22,7 @@ def main(argv=None):
     parser.add_argument("--beam-width", type=int, default=4,
                         help="1 decodes greedily")
     parser.add_argument("sentences", nargs="+", help="source sentences")
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
     translator = keras.saving.load_model(args.model)
     for source, target in zip(

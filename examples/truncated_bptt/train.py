@@ -24,6 +24,9 @@ Outputs in `--out`: `tbptt.keras` (reload it with `keras.saving.load_model` afte
 
 import os
 
+# isort: off
+import keras_rnn_kit  # noqa: F401  (first: hides TF's native logs)
+# isort: on
 import keras
 import numpy as np
 

@@ -52,6 +52,18 @@ def script_parser(
             help="auto, one_device, mirrored, multi_worker or tpu",
         )
     parser.add_argument("--seed", type=int, default=0)
+    return add_debug_flag(parser)
+
+
+def add_debug_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Adds `--debug`: show TensorFlow's native log lines, which the kit hides
+    from its example scripts otherwise (`keras_rnn_kit.native_logs`, which reads
+    the flag from `sys.argv` when the package is imported). Returns `parser`."""
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show TensorFlow's native (C++) log lines",
+    )
     return parser
 
 
