@@ -6,8 +6,9 @@ absl preamble), so neither that variable nor Python's `logging` can silence it.
 `hide_native_logs` puts a pipe in front of descriptor 2 and a thread that
 forwards every line except those in the absl/glog format
 (`I0000 00:00:1796132082.517600    5927 device_compiler.h:208] ...`) at levels
-I, W and E. Fatal (F) lines, Python tracebacks, warnings and the kit's own
-messages pass through unchanged.
+I, W and E, and LiteRT's `INFO: Created TensorFlow Lite XNNPACK delegate for
+CPU.` Fatal (F) lines, Python tracebacks, warnings and the kit's own messages
+pass through unchanged.
 
 The package's `__init__` calls it when the process was started as `rnnkit`,
 `python -m keras_rnn_kit` or one of the kit's own example scripts
@@ -33,13 +34,15 @@ NATIVE_LOG_LINE = re.compile(
     rb"[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.\-]+:\d+\] "
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
     rb"|To enable the following instructions: .* rebuild TensorFlow"
+    # LiteRT's interpreter announces its default CPU delegate on every load.
+    rb"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
 )
 # The kit's example scripts (a source checkout's `examples/`).
 KIT_EXAMPLES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"
 )
 # What a pending, newline-less piece of a native line can start with.
-_NATIVE_START = re.compile(rb"[IWE]\d|WARNING: All|To enable")
+_NATIVE_START = re.compile(rb"[IWE]\d|WARNING: All|To enable|INFO: Created")
 
 
 def launched_as_cli(argv: list[str]) -> bool:

@@ -16,12 +16,14 @@ NATIVE = [
     b"TensorFlow with the appropriate compiler flags.",
     b"E0000 00:00:1796132396.580925    9375 cuda_platform.cc:52] failed call to cuInit",
     b"W0000 00:00:1796132397.481383    9375 op_kernel.cc:1858] OP_REQUIRES failed",
+    b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
 ]
 KEPT = [
     b"rnnkit train: error: `--data` names a file that does not exist",
     b"F0000 00:00:1796132397.481383    9375 check.cc:1] Check failed: fatal stays",
     b"Traceback (most recent call last):",
     b"Item 10000 00:00 looks like a log line but is not one",
+    b"INFO: Created the user's own log line",
 ]
 
 
