@@ -41,7 +41,10 @@ NATIVE_LOG_LINE = re.compile(
 KIT_EXAMPLES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"
 )
-# What a pending, newline-less piece of a native line can start with.
+# How a native line starts: a pending, newline-less piece that is one of these
+# (or the start of one) is held until its line ends. Native code writes a line in
+# pieces (LiteRT: "INFO: ", the message, "\n"), so a read can end anywhere.
+_NATIVE_STARTS = (b"I", b"W", b"E", b"WARNING: All", b"To enable", b"INFO: Created")
 _NATIVE_START = re.compile(rb"[IWE]\d|WARNING: All|To enable|INFO: Created")
 
 
@@ -67,19 +70,53 @@ def launched_as_cli(argv: list[str]) -> bool:
     return os.path.commonpath([script, KIT_EXAMPLES]) == KIT_EXAMPLES
 
 
+def _may_be_native(piece: bytes) -> bool:
+    """Whether `piece`, the start of a line, may still be a native log line."""
+    return bool(_NATIVE_START.match(piece)) or any(
+        start.startswith(piece) for start in _NATIVE_STARTS
+    )
+
+
+class NativeLineFilter:
+    r"""Drops native log lines from a byte stream read in arbitrary pieces.
+
+    Example:
+
+    >>> lines = NativeLineFilter()
+    >>> lines.feed(b"Epoch 1/2\nINFO: "), lines.feed(b"Created TensorFlow Lite ")
+    (b'Epoch 1/2\n', b'')
+    >>> lines.feed(b"XNNPACK delegate for CPU.\nI"), lines.finish()
+    (b'', b'I')
+    """
+
+    def __init__(self):
+        self.pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """What to forward of `chunk`: every ended line that is not native, and
+        the unended rest unless it may still become a native line."""
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        kept = b"".join(
+            line + b"\n" for line in lines if not NATIVE_LOG_LINE.match(line)
+        )
+        if self.pending and not _may_be_native(self.pending):
+            kept, self.pending = kept + self.pending, b""
+        return kept
+
+    def finish(self) -> bytes:
+        """What to forward of the unended rest when the stream closes."""
+        rest, self.pending = self.pending, b""
+        return b"" if NATIVE_LOG_LINE.match(rest) else rest
+
+
 def _forward(read_end: int, terminal: int) -> None:
-    pending = b""
+    lines = NativeLineFilter()
     while chunk := os.read(read_end, 65536):
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        kept = [line + b"\n" for line in lines if not NATIVE_LOG_LINE.match(line)]
-        if pending and not _NATIVE_START.match(pending):
-            kept.append(pending)
-            pending = b""
-        if kept:
-            os.write(terminal, b"".join(kept))
-    if pending and not NATIVE_LOG_LINE.match(pending):
-        os.write(terminal, pending)
+        if kept := lines.feed(chunk):
+            os.write(terminal, kept)
+    if rest := lines.finish():
+        os.write(terminal, rest)
     os.close(read_end)
 
 

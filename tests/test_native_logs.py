@@ -4,6 +4,7 @@ import os
 import threading
 
 from keras_rnn_kit.native_logs import KIT_EXAMPLES
+from keras_rnn_kit.native_logs import NativeLineFilter
 from keras_rnn_kit.native_logs import _forward
 from keras_rnn_kit.native_logs import launched_as_cli
 
@@ -52,6 +53,27 @@ def test_native_lines_are_dropped_and_everything_else_kept_in_order():
 
 def test_a_partial_line_that_is_not_native_is_forwarded_at_once():
     assert _filtered([b"Epoch 1/3 \r", b"\n"]) == b"Epoch 1/3 \r\n"
+
+
+def test_a_line_read_in_two_pieces_is_judged_whole_wherever_it_was_cut():
+    # Native code writes a line in several writes (LiteRT: "INFO: ", the
+    # message, "\n"); a read may end after any byte of it.
+    for line in NATIVE + KEPT:
+        expected = b"" if line in NATIVE else line + b"\n"
+        for cut in range(1, len(line) + 1):
+            lines = NativeLineFilter()
+            got = lines.feed(line[:cut]) + lines.feed(line[cut:] + b"\n")
+            assert got + lines.finish() == expected, (line, cut)
+
+
+def test_an_unended_piece_is_held_only_while_it_may_be_native():
+    lines = NativeLineFilter()
+    assert lines.feed(b"INFO: ") == b""
+    assert lines.feed(b"Created the user's") == b""
+    assert lines.feed(b" line\nWARN") == b"INFO: Created the user's line\n"
+    assert lines.feed(b"ED: ") == b"WARNED: "
+    assert lines.feed(b"\nE") == b"\n"
+    assert lines.finish() == b"E"
 
 
 def test_only_rnnkit_runs_without_debug_are_filtered():
