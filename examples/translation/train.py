@@ -4,7 +4,7 @@ beam search.
 The training is the kit's registered recipe, the very one `rnnkit train
 translation` and `rnnkit demo` run (`keras_rnn_kit.applications.train_application`,
 `keras_rnn_kit.models.translation.translation_recipe`): the split, the
-tokenizers, the copy head, the sizes and the epochs (at least 3,600 steps on a
+tokenizers, the copy head, the sizes and the epochs (at least 4,800 steps on a
 small file). The flags below make a variant of the recipe (`dataclasses.replace`):
 other cells, encoders and attention.
 

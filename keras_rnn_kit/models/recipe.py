@@ -23,7 +23,7 @@ Example:
 >>> from keras_rnn_kit.applications import get_application
 >>> recipe = get_application("translation")
 >>> recipe.epochs, recipe.default_epochs(1_000, 64)
-(12, 225)
+(12, 300)
 """
 
 import abc
