@@ -41,11 +41,11 @@ NATIVE_LOG_LINE = re.compile(
 KIT_EXAMPLES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"
 )
-# How a native line starts: a pending, newline-less piece that is one of these
-# (or the start of one) is held until its line ends. Native code writes a line in
-# pieces (LiteRT: "INFO: ", the message, "\n"), so a read can end anywhere.
-_NATIVE_STARTS = (b"I", b"W", b"E", b"WARNING: All", b"To enable", b"INFO: Created")
-_NATIVE_START = re.compile(rb"[IWE]\d|WARNING: All|To enable|INFO: Created")
+# How a native line starts: a pending, newline-less piece that starts with one of
+# these (or is the start of one) is held until its line ends. Native code writes a
+# line in pieces (LiteRT: "INFO: ", the message, "\n"), so a read can end anywhere.
+_GLOG_START = re.compile(rb"[IWE](?:\d|\Z)")  # `I0000 00:00...`, or its first letter
+_LITERAL_STARTS = (b"WARNING: All", b"To enable", b"INFO: Created")
 
 
 def launched_as_cli(argv: list[str]) -> bool:
@@ -72,8 +72,8 @@ def launched_as_cli(argv: list[str]) -> bool:
 
 def _may_be_native(piece: bytes) -> bool:
     """Whether `piece`, the start of a line, may still be a native log line."""
-    return bool(_NATIVE_START.match(piece)) or any(
-        start.startswith(piece) for start in _NATIVE_STARTS
+    return bool(_GLOG_START.match(piece)) or any(
+        piece.startswith(start) or start.startswith(piece) for start in _LITERAL_STARTS
     )
 
 
