@@ -6,6 +6,7 @@ import tensorflow as tf
 from benchmarks.timing import interleaved_medians
 from benchmarks.timing import train_step
 from keras_rnn_kit import cells
+from keras_rnn_kit.layers import compiled_sequence
 from keras_rnn_kit.layers.rnn import RNN
 
 # (kit cell class, Keras baseline layer class) pairs compared at every size.
@@ -21,7 +22,19 @@ SIZES = [[64, 100, 128, 256], [32, 100, 32, 64], [1, 100, 32, 64]]
 
 
 def _infer(layer, x):
+    """A traced forward pass, warmed to its steady state: the kit's first traced
+    inference calls of a shape run plain ops until they have cost an XLA compile
+    (`compiled_sequence.INFERENCE_TIER`), so calls are made until that tier has
+    switched to the compiled program (the new-lengths section measures the
+    calls before)."""
     forward = tf.function(lambda: layer(x, training=False))
+    batch, time = x.shape[:2]
+    tier = compiled_sequence.INFERENCE_TIER
+    length = int(compiled_sequence.bucket_length(time))
+    for _ in range(10_000):
+        forward()
+        if tier.seconds_spent(length, batch) >= tier.compile_seconds:
+            break
     return lambda: forward().numpy()
 
 

@@ -28,7 +28,9 @@ Keras's semantics are kept exactly:
 XLA compiles one program per input shape. So that many distinct sequence lengths
 do not mean many compiles, the time axis is padded to the next power of two
 (at least `MIN_BUCKET`) and the loops stop at the true length, a run-time value:
-the padding costs memory, not steps. Lengths 1 to 128 compile 3 programs.
+the padding costs memory, not steps. Lengths 1 to 128 compile 3 programs. Even so
+a compile costs more than a few inference calls save, so traced inference runs
+the loop as plain ops until that has cost a compile (`INFERENCE_TIER`).
 
 Higher-order and forward-mode autodiff are exact too: the hand-written first-order
 gradient is itself differentiable, its own gradient taken by TensorFlow's autodiff
@@ -45,6 +47,7 @@ import tensorflow as tf
 from keras_rnn_kit.cells.lstm_cell import LSTMCell
 from keras_rnn_kit.cells.original_lstm_cell import OriginalLSTMCell
 from keras_rnn_kit.cells.vanilla_rnn_cell import VanillaRNNCell
+from keras_rnn_kit.layers.compile_when_repaid import CompileWhenRepaid
 
 # The cell classes this module computes exactly, by the name of their equations.
 KINDS = {VanillaRNNCell: "vanilla", LSTMCell: "lstm", OriginalLSTMCell: "original_lstm"}
@@ -52,6 +55,11 @@ KINDS = {VanillaRNNCell: "vanilla", LSTMCell: "lstm", OriginalLSTMCell: "origina
 # The shortest padded time length (see `bucket_length`): one program serves every
 # sentence-length input, at the cost of a little memory for the shortest.
 MIN_BUCKET = 32
+
+# Traced inference (`model.predict`, `evaluate`) runs the loop as plain ops until
+# they have cost a compile, per padded length and batch size; training always
+# runs compiled (a `fit` repeats its shapes).
+INFERENCE_TIER = CompileWhenRepaid(compile_seconds=0.25, min_length=MIN_BUCKET)
 
 
 def compilable(cell):
@@ -265,6 +273,28 @@ def _forward(kind, flags, xw, steps, mask, recurrent_mask, states, recurrent_ker
     )
 
 
+@tf.function(autograph=False)
+def _forward_when_repaid(kind, flags, *args):
+    """`(outputs, *final_states)` of `_forward(kind, flags, *args)` (whose args
+    it takes), from the XLA program or, until that would have repaid its compile,
+    from the same loop as plain ops: `INFERENCE_TIER` decides at run time. For
+    inference only (no `store` flag). Like `_forward`, traced once per cell kind
+    and flags when called on `_any_shape` arguments.
+    """
+
+    def plain(*args):
+        outputs, finals, _ = _run_forward(kind, flags, *args)
+        return (outputs, *finals)
+
+    def compiled(*args):
+        outputs, finals, _ = _forward(kind, flags, *args)
+        return (outputs, *finals)
+
+    xw = args[0]
+    length, batch = tf.unstack(tf.shape(xw)[:2])
+    return INFERENCE_TIER(plain, compiled, *args, length=length, batch=batch)
+
+
 @tf.function(jit_compile=True, autograph=False)
 def _backward(
     kind,
@@ -473,20 +503,24 @@ def _recurrence(kind, flags, steps, mask, recurrent_mask):
 
         return gradient_of(*inputs, *_zeros_where_none(upstream, outputs))
 
+    def forward(xw, recurrent_kernel, states):
+        """`_forward`'s results; traced inference goes through `INFERENCE_TIER`."""
+        forward_flags = (return_sequences, training, zero_output)
+        relaxed = _any_shape((xw, *loop_args, states))
+        if training or not INFERENCE_TIER.applies():
+            return _forward(kind, forward_flags, *relaxed, recurrent_kernel)
+        outputs, *finals = _forward_when_repaid(
+            kind, forward_flags, *relaxed, recurrent_kernel
+        )
+        return outputs, tuple(finals), None
+
     @tf.custom_gradient
     def recurrence(xw, recurrent_kernel, *states):
         inputs = (xw, recurrent_kernel, *states)
-        outputs, finals, stored = _forward(
-            kind,
-            (return_sequences, training, zero_output),
-            *_any_shape(
-                (
-                    tf.stop_gradient(xw),
-                    *loop_args,
-                    tuple(tf.stop_gradient(s) for s in states),
-                )
-            ),
+        outputs, finals, stored = forward(
+            tf.stop_gradient(xw),
             tf.stop_gradient(recurrent_kernel),
+            tuple(tf.stop_gradient(s) for s in states),
         )
         # (length, batch, units), or the last output (batch, units).
         outputs_shape = xw.shape[:-1] + outputs.shape[-1:]

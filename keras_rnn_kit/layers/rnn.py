@@ -122,9 +122,12 @@ class RNN(keras.layers.RNN):
     so lengths 1 to 128 share 3 programs (batch sizes are not padded: a smaller
     last batch compiles once more), however often Keras retraces `predict` or
     `train_step` for new shapes. Each compile takes 0.2-0.3 s on a 2-core CPU,
-    while `model.predict` costs about 75 ms a call on either side, so a handful
-    of one-off predictions of new lengths is slower than Keras's loop, which
-    compiles nothing (0.8x for 19 lengths; eager `model(x)` 4x faster:
+    more than a few calls save, so traced inference (`predict`, `evaluate`, a
+    `tf.function` with `training=False`) first runs the same loop as plain ops
+    and compiles a shape only once its plain calls have taken as long as a
+    compile (`compile_when_repaid.CompileWhenRepaid`, per padded length and
+    batch size); training compiles at once, and eager calls too (Keras's eager
+    loop is slower still: `model(x)` 4x Keras for 19 new lengths,
     `python -m benchmarks --only new_lengths`).
     `"compiled"` leaves `supports_jit` True (a whole train step can be compiled
     with `jit_compile=True`, Keras's `"auto"` default);

@@ -164,3 +164,20 @@ def forward_mode_watches(tensors):
     from tensorflow.python.eager import forwardprop_util
 
     return bool(forwardprop_util.pack_tangents(tensors).tangents)
+
+
+def in_xla_context():
+    """Whether the function being traced now is compiled by XLA as a whole
+    (`tf.function(jit_compile=True)`, or inside one).
+
+    Public: none. `CompileWhenRepaid` reads it: inside an XLA program both of its
+    branches would be compiled anyway, and its `tf.timestamp` has no XLA kernel.
+    It is the test `tf.function` itself makes before compiling a nested function.
+
+    Returns:
+        bool.
+    """
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())

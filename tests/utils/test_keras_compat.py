@@ -128,3 +128,21 @@ def test_forward_mode_watches_sees_an_active_accumulator():
         doubled = 2.0 * x
         assert keras_compat.forward_mode_watches([y, doubled]) is True
         assert keras_compat.forward_mode_watches([y]) is False
+
+
+def test_in_xla_context_is_true_only_while_tracing_a_jit_compiled_function():
+    seen = {}
+
+    @tf.function
+    def plain():
+        seen["plain"] = keras_compat.in_xla_context()
+        return nested()
+
+    @tf.function(jit_compile=True)
+    def nested():
+        seen["nested"] = keras_compat.in_xla_context()
+        return tf.constant(0.0)
+
+    plain()
+    assert seen == {"plain": False, "nested": True}
+    assert keras_compat.in_xla_context() is False
