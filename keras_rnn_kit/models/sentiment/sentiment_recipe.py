@@ -7,9 +7,10 @@ chosen from the training texts, a bidirectional LSTM classifier and its
 `compile()` defaults.
 
 A user's file is split seeded, shuffled and stratified by label
-(`keras_rnn_kit.data.splits`); its degenerate cases (one class, too few of one,
-sorted labels) are named, and the notes report the class balance and what the
-chosen sequence length truncates.
+(`keras_rnn_kit.data.splits`), each distinct text once (repeated texts would
+land on both sides); its degenerate cases (one class, too few of one, sorted
+labels, test texts that are training texts) are named, and the notes report the
+class balance and what the chosen sequence length truncates.
 
 Example:
 
@@ -34,6 +35,7 @@ from keras_rnn_kit.data.generated_reviews import generate_reviews
 from keras_rnn_kit.data.length_coverage import length_notes
 from keras_rnn_kit.data.length_coverage import token_counts
 from keras_rnn_kit.data.review_folders import load_review_folders
+from keras_rnn_kit.data.splits import distinct_texts
 from keras_rnn_kit.data.splits import split_indices
 from keras_rnn_kit.data.text_tokenizer import TextTokenizer
 from keras_rnn_kit.data.tfds_text import load_tfds_text
@@ -251,6 +253,13 @@ def _review_file_splits(data, test_data, fraction, seed):
     """`(train, test, notes)` of a labelled file: a seeded, shuffled, stratified
     split, or all of it (shuffled) for training when `test_data` is given."""
     texts, labels = _read_reviews(data, "--data")
+    notes = []
+    if test_data is None:
+        # Every copy of a text on one side of the split (see `distinct_texts`).
+        rows, repeats, conflicting = distinct_texts(texts, labels)
+        if repeats or conflicting:
+            notes.append(_distinct_note(data, repeats, conflicting, len(rows)))
+            texts, labels = [texts[i] for i in rows], labels[rows]
     counts = np.bincount(labels, minlength=len(CLASS_NAMES))
     if np.count_nonzero(counts) < len(CLASS_NAMES):
         present, missing = (int(c) for c in np.argsort(-counts))
@@ -278,7 +287,14 @@ def _review_file_splits(data, test_data, fraction, seed):
         train = np.random.default_rng(seed).permutation(len(texts))
         test = _read_reviews(test_data, "--test-data")
         handled = "training reads it shuffled"
-    notes = []
+        known = set(texts)
+        seen = sum(text in known for text in test[0])
+        if seen:
+            notes.append(
+                f"note: {seen:,} of the {len(test[0]):,} `--test-data` texts "
+                f"({seen / len(test[0]):.1%}) are also in `--data`: the test "
+                "accuracy partly measures recall of training texts"
+            )
     if np.count_nonzero(np.diff(labels)) == 1:
         first, last = (CLASS_NAMES[labels[i]] for i in (0, -1))
         notes.append(
@@ -286,6 +302,19 @@ def _review_file_splits(data, test_data, fraction, seed):
             f"{handled}"
         )
     return ([texts[i] for i in train], labels[train]), test, notes
+
+
+def _distinct_note(data, repeats, conflicting, kept):
+    """The note saying which rows of `data` `distinct_texts` left out."""
+    parts = []
+    if repeats:
+        parts.append(f"{repeats:,} rows that repeat another row's text")
+    if conflicting:
+        parts.append(f"the {conflicting:,} texts labelled both negative and positive")
+    return (
+        f"note: {data!r}: left out {' and '.join(parts)}, so that no test text is "
+        f"also a training text; {kept:,} distinct texts remain"
+    )
 
 
 def _read_reviews(path, flag):
