@@ -9,9 +9,10 @@ times the whole run, tracing and compiling included: the kit's
 
 Two phases: `"predict"` (`model.predict`, whose `tf.function` Keras retraces with
 relaxed shapes) and `"call"` (`model(x)`, eager). The kit caches its XLA programs
-process-wide, per shape, so a second model in the same process would find the
-lengths compiled already: every repeat of every phase runs in a new Python
-process. There, one call of each model kind at batch 2 first warms TensorFlow,
+process-wide, per shape, and counts its traced inference time per shape
+process-wide too (`CompileWhenRepaid`), so a second model in the same process
+would find the lengths compiled or paid for already: every repeat of every phase
+runs in a new Python process. There, one call of each model kind at batch 2 first warms TensorFlow,
 Keras and the XLA compiler without compiling anything the batch-1 run reuses; then
 fresh models run the lengths, the kit first in even repeats and the baseline first
 in odd ones. The record holds the median total over repeats.

@@ -27,7 +27,8 @@ class CompileWhenRepaid:
     Args:
         compile_seconds: float >= 0, the time an XLA compile is taken to cost: the
             plain-op calls of one shape run until they have taken this long in
-            all. 0 compiles at once.
+            all. 0 compiles at once. A traced function keeps the value it was
+            traced with.
         min_length: int, a power of two, the shortest padded time length.
 
     Example:
