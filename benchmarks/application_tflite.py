@@ -55,6 +55,7 @@ from keras_rnn_kit.data.image_io import preprocess_image_batch
 from keras_rnn_kit.export import export_tflite
 from keras_rnn_kit.export import list_tflite_ops
 from keras_rnn_kit.layers import RNN
+from keras_rnn_kit.models.sentiment.sentiment_backbone import bigram_ids
 from keras_rnn_kit.models.sentiment.sentiment_export import probabilities
 from keras_rnn_kit.models.translation.translator_signatures import flatten_state
 from keras_rnn_kit.models.visual_dialog.visual_dialog_export import MAX_HISTORY_ROUNDS
@@ -148,30 +149,46 @@ def _decode(inputs, go_id, steps, step_inputs):
 def _sentiment(task, data):
     """Trimmed: the BiLSTM as two plain RNN layers over its cells, no mask."""
     backbone = task.backbone
-    if (backbone.structure, backbone.num_layers, backbone.pooling) != (
-        "bidirectional",
-        1,
-        "last",
-    ):
-        raise NotImplementedError("trimming covers the default one-layer BiRNN")
+    if (backbone.structure, backbone.num_layers) != ("bidirectional", 1):
+        raise NotImplementedError("trimming covers one-layer BiRNN backbones")
     pair = backbone.get_layer("bidirectional_0")
+    sequences = backbone.pooling != "last"
     twins = [
-        RNN(pair.forward_layer.cell),
-        RNN(pair.backward_layer.cell, go_backwards=True),
+        RNN(pair.forward_layer.cell, return_sequences=sequences),
+        RNN(pair.backward_layer.cell, go_backwards=True, return_sequences=sequences),
     ]
     head = task.get_layer("logits")
 
     @tf.function(input_signature=[_int_spec((1, None), "token_ids")])
     def serving_default(token_ids):
-        # (1, length, embedding_dim) -> both directions' last outputs (1, 2 * units)
+        # (1, length, embedding_dim), twice that with the token-pair embedding.
         x = _lookup(backbone.token_embedding, token_ids)
-        features = ops.concatenate([twin(x) for twin in twins], axis=-1)
+        if backbone.bigram_buckets:
+            pairs = bigram_ids(
+                token_ids,
+                ops.ones_like(token_ids, "bool"),
+                backbone.vocabulary_size,
+                backbone.bigram_buckets,
+            )
+            x = ops.concatenate(
+                [x, _lookup(backbone.get_layer("bigram_embedding"), pairs)], -1
+            )
+        outputs = [twin(x) for twin in twins]
+        if backbone.pooling == "max_mean":
+            # Order-free over time: the backward outputs need no flip back.
+            outputs = [ops.max(o, axis=1) for o in outputs] + [
+                ops.mean(o, axis=1) for o in outputs
+            ]
+        elif sequences:
+            raise NotImplementedError(f"trimming has no {backbone.pooling!r} pooling")
+        features = ops.concatenate(outputs, axis=-1)
         return {"probabilities": probabilities(task, head(features))}
 
     ids = task.preprocessor(np.array(data.test[0]))["token_ids"].numpy()
     index, length = _typical((ids != 0).sum(axis=1))
+    width = backbone.embedding_dim * (2 if backbone.bigram_buckets else 1)
     for twin in twins:
-        twin(np.zeros((1, 1, backbone.embedding_dim), "float32"))
+        twin(np.zeros((1, 1, width), "float32"))
     return _Case(
         task,
         {"serving_default": serving_default},
@@ -181,7 +198,8 @@ def _sentiment(task, data):
         },
         "yes: both directions, as two plain RNN layers over the BiRNN's cells",
         f"{length} of {ids.shape[1]} tokens, vocab {backbone.vocabulary_size:,}, "
-        f"BiLSTM {backbone.units}",
+        f"BiLSTM {backbone.units}, {backbone.bigram_buckets:,} token pairs, "
+        f"{backbone.pooling} pooling",
         twins,
     )
 

@@ -75,8 +75,11 @@ def _data_options(app, **given):
 def _default_epochs(app, prepared, batch_size, log):
     """`app.default_epochs` for `prepared`, saying why when it raises them."""
     examples = prepared.train
-    # A tf.data.Dataset knows its size (-1/-2: unknown/infinite).
-    count = int(examples.cardinality()) if hasattr(examples, "cardinality") else -1
+    if hasattr(examples, "cardinality"):
+        # A tf.data.Dataset knows its size (-1/-2: unknown/infinite).
+        count = int(examples.cardinality())
+    else:  # arrays: (inputs, labels)
+        count = len(examples[0])
     epochs = app.default_epochs(count, batch_size, prepared.epochs)
     if epochs > (prepared.epochs or app.epochs):
         steps = math.ceil(count / batch_size)

@@ -195,6 +195,22 @@ def test_small_training_sets_get_the_recipes_minimum_steps():
         app.default_epochs(1_000, 0)
 
 
+def test_a_small_sentiment_file_gets_the_minimum_steps_from_its_arrays():
+    # Sentiment trains from arrays, not a sized tf.data set: their length counts.
+    app = get_application("sentiment")
+    prepared = app.load(None, tiny=True, seed=0)  # 204 training texts
+    assert isinstance(prepared.train[0], np.ndarray)
+    logged = []
+    epochs = applications._default_epochs(app, prepared, 64, logged.append)
+    assert epochs * 4 >= app.min_steps > (epochs - 1) * 4 and epochs > app.epochs
+    assert logged == [
+        f"sentiment: {epochs} epochs of 4 steps: a small training set (204 "
+        f"examples) still gets {app.min_steps:,} steps (pass --epochs to choose)"
+    ]
+    large = dataclasses.replace(prepared, train=(np.array(["x"] * 10_000), None))
+    assert applications._default_epochs(app, large, 64, logged.append) == app.epochs
+
+
 def test_data_with_its_own_default_epochs_trains_them():
     # The visual-dialog recipe trains its generated scene dialogs 15 epochs,
     # easy-VQA's 6, whichever entry point runs it.

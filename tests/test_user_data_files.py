@@ -8,6 +8,7 @@ The splits themselves are tested in tests/data/test_splits.py; here the loaders
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -159,7 +160,9 @@ def test_sequence_length_covers_95_percent_and_reports_truncation(tmp_path):
     assert task.sequence_length == 47
     assert task.notes == [
         "sequence_length 47 covers 95.0% of training texts; 2 of 5 test texts "
-        "(40.0%) are truncated"
+        "(40.0%) are truncated",
+        # One pair, (word, word): twice that plus room, as a power of two.
+        "bigram embedding: 4 rows for 1 distinct token pairs",
     ]
     # --tiny caps it at 16, which cuts most texts: a warning with the fix.
     tiny = SENTIMENT.load(path, tiny=True, seed=0, test_data=test_path)
@@ -169,12 +172,28 @@ def test_sequence_length_covers_95_percent_and_reports_truncation(tmp_path):
         "5 test texts (80.0%) are truncated",
         "warning: sequence_length 16 (the --tiny cap) cuts most training texts "
         "short (it covers 17.5%); pass --sequence-length 47 to cover 95% of them",
+        "bigram embedding: 4 rows for 1 distinct token pairs",
     ]
     given = SENTIMENT.load(
         path, tiny=True, seed=0, test_data=test_path, sequence_length=48
     )
     assert given.sequence_length == 48
     assert given.notes[0].startswith("sequence_length 48 (--sequence-length) covers")
+
+
+def test_bigram_rows_follow_the_distinct_token_pairs_up_to_the_cap(tmp_path):
+    # 30 distinct words in one text: 29 distinct pairs -> 64 rows (>= 2 * 29 + 2).
+    words = [f"w{i}" for i in range(30)]
+    rows = [(" ".join(words), 1), ("w0 w1", 0), ("w2", 0), ("w3", 1)]
+    path = write_csv(tmp_path / "pairs.csv", rows)
+    test = write_csv(tmp_path / "pairs_test.csv", rows)
+    task = SENTIMENT.load(path, seed=0, test_data=test)
+    assert task.bigram_buckets == 64
+    assert task.notes[-1] == "bigram embedding: 64 rows for 29 distinct token pairs"
+    capped = dataclasses.replace(SENTIMENT, bigram_buckets=32)
+    task = capped.load(path, seed=0, test_data=test)
+    assert task.bigram_buckets == 32
+    assert capped.build(task).backbone.bigram_buckets == 32
 
 
 def test_generated_reviews_keep_their_split():

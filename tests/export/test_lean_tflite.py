@@ -66,8 +66,15 @@ def _tracking_save(model):
 def classifier():
     keras.utils.set_random_seed(1)
     pre = SentimentPreprocessor.from_texts(TEXTS, sequence_length=6)
+    # The shape `SentimentRecipe` builds: token pairs, max and mean pooling.
     backbone = SentimentBackbone(
-        len(pre.vocabulary), 4, units=4, structure="single", num_layers=1
+        len(pre.vocabulary),
+        4,
+        units=4,
+        structure="bidirectional",
+        num_layers=1,
+        pooling="max_mean",
+        bigram_buckets=16,
     )
     return SentimentClassifier(backbone, preprocessor=pre)
 

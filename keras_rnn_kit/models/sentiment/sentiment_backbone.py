@@ -11,11 +11,12 @@ from keras_rnn_kit.layers import BidirectionalRNN
 from keras_rnn_kit.layers import HierarchicalRNN
 from keras_rnn_kit.layers import StackedRNN
 from keras_rnn_kit.utils.validation import check_choice
+from keras_rnn_kit.utils.validation import check_non_negative_int
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rate
 
 STRUCTURES = ("single", "stacked", "bidirectional", "hierarchical")
-POOLINGS = ("last", "mean", "attention")
+POOLINGS = ("last", "mean", "max_mean", "attention")
 
 
 @keras.saving.register_keras_serializable(package="keras_rnn_kit")
@@ -23,6 +24,7 @@ class SentimentBackbone(keras.Model):
     """Encodes token ids into one vector per text with any kit cell and structure.
 
         e_t = Embedding(token_ids_t)                      (mask from padding_mask)
+              [; BigramEmbedding(hash(token_ids_t, token_ids_{t+1}))]
         h_1..h_T = RNN_structure(e_1..e_T)                 kit cell in each layer
         y = pool(h_1..h_T)                                 (batch, output_dim)
 
@@ -33,8 +35,16 @@ class SentimentBackbone(keras.Model):
     document with `HierarchicalRNN`: token ids are `(batch, sentences, tokens)`).
 
     Pooling: `"last"` (the final state; for bidirectional the forward end and the
-    backward start), `"mean"` (masked mean of the outputs; not hierarchical) or
-    `"attention"` (`AttentionPooling`; for hierarchical at both levels). A text
+    backward start), `"mean"` (masked mean of the outputs; not hierarchical),
+    `"max_mean"` (the masked max and the masked mean, concatenated; not
+    hierarchical) or `"attention"` (`AttentionPooling`; for hierarchical at both
+    levels).
+
+    Bigrams (`bigram_buckets > 0`): each step's input also holds an embedding
+    of the pair (this token, the next one), hashed into `bigram_buckets` rows
+    (bucket 0 for a token without a next one). Character bigrams are most of
+    what a Chinese n-gram model knows (words are mostly two characters); the
+    hash is integer arithmetic, so exports keep to builtin ops. A text
     without tokens (empty or padding only) is read as a single `<pad>` step (the
     hierarchical encoder skips empty sentences and returns zeros for an empty
     document), so every text gets a finite representation.
@@ -48,9 +58,10 @@ class SentimentBackbone(keras.Model):
             `"hierarchical"`.
         num_layers: int > 0, layers for `"stacked"` / `"bidirectional"` (must be 1
             for `"single"`; ignored by `"hierarchical"`, which has two levels).
-        pooling: `"last"`, `"mean"` or `"attention"`.
+        pooling: `"last"`, `"mean"`, `"max_mean"` or `"attention"`.
         dropout: float in [0, 1), dropout on the embeddings and between layers.
         attention_units: int > 0, width of the attention space (`"attention"`).
+        bigram_buckets: int >= 0, rows of the bigram embedding (0: none).
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Call arguments:
@@ -60,8 +71,8 @@ class SentimentBackbone(keras.Model):
         training: bool, whether dropout applies.
 
     Returns:
-        `(batch, output_dim)` float tensor (`output_dim` is `2 * units` for
-        `"bidirectional"`, else `units`).
+        `(batch, output_dim)` float tensor (`output_dim` is `units`, doubled for
+        `"bidirectional"` and doubled again for `"max_mean"`).
 
     Example:
 
@@ -88,6 +99,7 @@ class SentimentBackbone(keras.Model):
         pooling="last",
         dropout=0.0,
         attention_units=64,
+        bigram_buckets=0,
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
@@ -99,15 +111,21 @@ class SentimentBackbone(keras.Model):
         check_choice("pooling", pooling, POOLINGS)
         check_rate("dropout", dropout)
         check_positive_int("attention_units", attention_units)
+        check_non_negative_int("bigram_buckets", bigram_buckets)
+        if bigram_buckets == 1:
+            raise ValueError(
+                "`bigram_buckets` must be 0 (no bigrams) or at least 2 (row 0 is "
+                "for tokens without a next token), got 1."
+            )
         if structure == "single" and num_layers != 1:
             raise ValueError(
                 f'`num_layers` must be 1 for structure="single", got {num_layers}; '
                 'use structure="stacked" for several layers.'
             )
-        if structure == "hierarchical" and pooling == "mean":
+        if structure == "hierarchical" and pooling in ("mean", "max_mean"):
             raise ValueError(
                 '`pooling` must be "last" or "attention" for structure='
-                '"hierarchical", got "mean".'
+                f'"hierarchical", got "{pooling}".'
             )
         hierarchical = structure == "hierarchical"
         sequences = pooling != "last"
@@ -116,6 +134,11 @@ class SentimentBackbone(keras.Model):
         token_embedding = keras.layers.Embedding(
             vocabulary_size, embedding_dim, mask_zero=True, name="token_embedding"
         )
+        bigram_embedding = None
+        if bigram_buckets:
+            bigram_embedding = keras.layers.Embedding(
+                bigram_buckets, embedding_dim, name="bigram_embedding"
+            )
         embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         encoders = _encoders(
             cell, units, structure, num_layers, pooling, dropout, attention_units
@@ -134,8 +157,12 @@ class SentimentBackbone(keras.Model):
         if not hierarchical:
             ones = ops.ones_like(padding_mask, dtype="int32")
             mask = ops.logical_or(mask, ops.equal(ops.cumsum(ones, axis=-1), 1))
-        # 2. Embed: (batch, time, embedding_dim).
-        x = embedding_dropout(token_embedding(token_ids))
+        # 2. Embed: (batch, time, embedding_dim), twice that with bigrams.
+        x = token_embedding(token_ids)
+        if bigram_embedding is not None:
+            pairs = bigram_ids(token_ids, padding_mask, vocabulary_size, bigram_buckets)
+            x = ops.concatenate([x, bigram_embedding(pairs)], axis=-1)
+        x = embedding_dropout(x)
         # 3. Recurrent structure: (batch, time, d) or (batch, d).
         if hierarchical:
             x = encoders[0](x, padding_mask=mask)
@@ -147,7 +174,14 @@ class SentimentBackbone(keras.Model):
             x = pooler(x, mask=mask)
         elif sequences and not hierarchical:
             weights = ops.cast(mask, x.dtype)[:, :, None]
-            x = ops.sum(x * weights, axis=1) / ops.sum(weights, axis=1)
+            mean = ops.sum(x * weights, axis=1) / ops.sum(weights, axis=1)
+            if pooling == "max_mean":
+                # Every text has a real step (1.): the max is never the fill.
+                fill = ops.full_like(x, float("-inf"))
+                maximum = ops.max(ops.where(mask[:, :, None], x, fill), axis=1)
+                x = ops.concatenate([maximum, mean], axis=-1)
+            else:
+                x = mean
         super().__init__(
             inputs={"token_ids": token_ids, "padding_mask": padding_mask},
             outputs=x,
@@ -164,8 +198,13 @@ class SentimentBackbone(keras.Model):
         self.pooling = pooling
         self.dropout = dropout
         self.attention_units = attention_units
+        self.bigram_buckets = bigram_buckets
         self.token_embedding = token_embedding
-        self.output_dim = units * (2 if structure == "bidirectional" else 1)
+        self.output_dim = (
+            units
+            * (2 if structure == "bidirectional" else 1)
+            * (2 if pooling == "max_mean" else 1)
+        )
 
     def get_config(self):
         return {
@@ -180,11 +219,45 @@ class SentimentBackbone(keras.Model):
             "pooling": self.pooling,
             "dropout": self.dropout,
             "attention_units": self.attention_units,
+            "bigram_buckets": self.bigram_buckets,
         }
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def bigram_ids(token_ids, padding_mask, vocabulary_size, buckets):
+    """Each token's bigram (it, the next token) hashed into `[1, buckets)`.
+
+    `(a * vocabulary_size + b) mod (buckets - 1) + 1` numbers every pair of ids
+    `a, b < vocabulary_size` before folding, in int64, so no pair overflows.
+
+    Args:
+        token_ids: int tensor `(..., time)`.
+        padding_mask: bool tensor like `token_ids`, True at real tokens.
+        vocabulary_size: int, more than every id.
+        buckets: int >= 2, the rows of the bigram embedding.
+
+    Returns:
+        int32 tensor like `token_ids`: the bucket of each real token's pair
+        with the next real token, 0 where either is padding (or at the end).
+
+    Example:
+
+    >>> import numpy as np
+    >>> ids = np.array([[3, 4, 5, 0]])  # pairs (3, 4): 34 % 7 + 1; (4, 5): 45 % 7 + 1
+    >>> bigram_ids(ids, ids != 0, vocabulary_size=10, buckets=8).numpy().tolist()
+    [[7, 4, 0, 0]]
+    """
+    pad = [[0, 0]] * (len(token_ids.shape) - 1) + [[0, 1]]
+    ids = ops.cast(token_ids, "int64")
+    next_ids = ops.pad(ids[..., 1:], pad)
+    next_real = ops.pad(padding_mask[..., 1:], pad, constant_values=False)
+    pair = ids * vocabulary_size + next_ids
+    hashed = ops.mod(pair, max(buckets - 1, 1)) + 1
+    both_real = ops.logical_and(padding_mask, next_real)
+    return ops.cast(ops.where(both_real, hashed, 0), "int32")
 
 
 def _encoders(cell, units, structure, num_layers, pooling, dropout, attention_units):

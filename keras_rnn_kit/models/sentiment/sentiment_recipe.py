@@ -24,6 +24,7 @@ True
 """
 
 import dataclasses
+import math
 import os
 from typing import ClassVar
 
@@ -63,6 +64,7 @@ class SentimentData(PreparedData):
 
     train_texts: list = dataclasses.field(default_factory=list)
     sequence_length: int = 0
+    bigram_buckets: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +74,11 @@ class SentimentRecipe(Recipe):
     Attributes:
         embedding_dim, units: the `SentimentBackbone`'s sizes (a one-layer
             bidirectional LSTM).
+        bigram_buckets: the most rows of the backbone's token-pair embedding;
+            a run takes twice the distinct token pairs of its training texts
+            (as a power of two), up to this.
+        pooling, dropout: the backbone's pooling, and the dropout on its
+            embeddings and before the classifier's output layer.
         test_fraction: the share of a `--data` file held out without
             `--test-data` or `--validation-split`.
         length_coverage: `sequence_length` from the data covers this share of
@@ -87,9 +94,13 @@ class SentimentRecipe(Recipe):
     )
     data_options: ClassVar[tuple[str, ...]] = USER_FILE_OPTIONS
 
-    epochs: int = 4
+    epochs: int = 2
+    min_steps: int = 200
     embedding_dim: int = 32
     units: int = 32
+    bigram_buckets: int = 16384
+    pooling: str = "max_mean"
+    dropout: float = 0.5
     test_fraction: float = 0.2
     length_coverage: float = 0.95
     min_sequence_length: int = 8
@@ -138,6 +149,12 @@ class SentimentRecipe(Recipe):
         length, coverage = self._sequence_length(
             train_texts, test[0], tiny, sequence_length
         )
+        pairs = distinct_token_pairs(TextTokenizer(), train_texts)
+        cap = 64 if tiny else self.bigram_buckets
+        buckets = min(cap, 2 ** math.ceil(math.log2(2 * pairs + 2)))
+        coverage.append(
+            f"bigram embedding: {buckets:,} rows for {pairs:,} distinct token pairs"
+        )
         description = (
             f"{source}: {len(train_texts):,} training texts "
             f"({class_balance(train_labels)}), {len(test[0]):,} test"
@@ -145,7 +162,13 @@ class SentimentRecipe(Recipe):
         if test_data is not None:
             description += f" ({class_balance(test[1])})"
         return SentimentData(
-            description, train, test, notes + coverage, list(train_texts), length
+            description,
+            train,
+            test,
+            notes + coverage,
+            list(train_texts),
+            length,
+            buckets,
         )
 
     def _sequence_length(self, train_texts, test_texts, tiny, sequence_length):
@@ -186,9 +209,15 @@ class SentimentRecipe(Recipe):
             8 if tiny else self.embedding_dim,
             units=8 if tiny else self.units,
             num_layers=1,
+            pooling=self.pooling,
+            dropout=self.dropout,
+            bigram_buckets=prepared.bigram_buckets,
         )
         model = SentimentClassifier(
-            backbone, preprocessor=preprocessor, class_names=list(CLASS_NAMES)
+            backbone,
+            preprocessor=preprocessor,
+            class_names=list(CLASS_NAMES),
+            dropout=self.dropout,
         )
         model.compile()
         return model
@@ -206,6 +235,17 @@ class SentimentRecipe(Recipe):
                 inputs, prediction.labels, prediction.probabilities, strict=True
             )
         ]
+
+
+def distinct_token_pairs(tokenizer, texts, batch_size=1024) -> int:
+    """How many distinct (token, next token) pairs `texts` hold."""
+    pairs = set()
+    for start in range(0, len(texts), batch_size):
+        for row in tokenizer.tokenize(
+            list(texts[start : start + batch_size])
+        ).to_list():
+            pairs.update(zip(row, row[1:], strict=False))
+    return len(pairs)
 
 
 def class_balance(labels) -> str:

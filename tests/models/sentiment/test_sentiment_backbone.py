@@ -28,19 +28,65 @@ def test_single_lstm_last_matches_keras_lstm_with_copied_weights():
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+def _vanilla_outputs(backbone, rows):
+    """Each row's Elman outputs, from numpy (the reference for the poolings)."""
+    w, u, b = backbone.get_layer("rnn").get_weights()
+    outputs = []
+    for row, inputs_ in rows:
+        h, steps = np.zeros(u.shape[0]), []
+        for t in np.flatnonzero(row != 0):
+            # Elman 1990: h_t = tanh(x_t W + h_{t-1} U + b)
+            h = np.tanh(inputs_[t] @ w + h @ u + b)
+            steps.append(h)
+        outputs.append(np.array(steps))
+    return outputs
+
+
 def test_mean_pooling_matches_numpy_masked_mean():
     backbone = make(cell="vanilla", structure="single", num_layers=1, pooling="mean")
     table = backbone.token_embedding.embeddings.numpy()
-    w, u, b = backbone.get_layer("rnn").get_weights()
-    want = []
-    for row in IDS[:2]:
-        h, outputs = np.zeros(5), []
-        for token in row[row != 0]:
-            # Elman 1990: h_t = tanh(x_t W + h_{t-1} U + b)
-            h = np.tanh(table[token] @ w + h @ u + b)
-            outputs.append(h)
-        want.append(np.mean(outputs, axis=0))
+    rows = [(row, table[row]) for row in IDS[:2]]
+    want = [o.mean(axis=0) for o in _vanilla_outputs(backbone, rows)]
     np.testing.assert_allclose(backbone(inputs(IDS[:2])), want, atol=1e-5)
+
+
+def test_max_mean_pooling_with_bigrams_matches_numpy():
+    buckets = 7
+    backbone = make(
+        cell="vanilla",
+        structure="single",
+        num_layers=1,
+        pooling="max_mean",
+        bigram_buckets=buckets,
+    )
+    tokens = backbone.token_embedding.embeddings.numpy()
+    bigrams = backbone.get_layer("bigram_embedding").embeddings.numpy()
+    rows = []
+    for row in IDS[:2]:
+        real = row != 0
+        # bucket of (a, b): (a * V + b) mod (buckets - 1) + 1; 0 without a next token
+        pairs = [
+            (a * 12 + b) % (buckets - 1) + 1
+            if real[t] and t + 1 < len(row) and real[t + 1]
+            else 0
+            for t, (a, b) in enumerate(zip(row, np.append(row[1:], 0), strict=True))
+        ]
+        rows.append((row, np.concatenate([tokens[row], bigrams[pairs]], axis=-1)))
+    want = [
+        np.concatenate([o.max(0), o.mean(0)]) for o in _vanilla_outputs(backbone, rows)
+    ]
+    got = backbone(inputs(IDS[:2]))
+    assert backbone.output_dim == 10
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_bigram_ids_stay_in_range_for_large_vocabularies():
+    backbone = make(
+        vocabulary_size=200_000, bigram_buckets=16, structure="single", num_layers=1
+    )
+    ids = np.array([[199_999, 199_998, 123_456, 0]], "int32")
+    out = backbone(inputs(ids)).numpy()
+    assert np.isfinite(out).all()
 
 
 @pytest.mark.parametrize(
@@ -51,13 +97,16 @@ def test_mean_pooling_matches_numpy_masked_mean():
         ("stacked", 2, "mean", 5),
         ("bidirectional", 2, "last", 10),
         ("bidirectional", 1, "attention", 10),
+        ("bidirectional", 1, "max_mean", 20),
     ],
 )
 def test_structures_ignore_padding_and_handle_empty_texts(
     structure, num_layers, pooling, width
 ):
     backbone = make(
-        cell="original_lstm", structure=structure, num_layers=num_layers,
+        cell="original_lstm",
+        structure=structure,
+        num_layers=num_layers,
         pooling=pooling,
     )
     out = backbone(inputs(IDS)).numpy()
@@ -77,8 +126,11 @@ def test_hierarchical_reads_sentences(pooling):
     np.testing.assert_allclose(backbone(inputs(more_sentences)), out, atol=1e-6)
 
 
-def test_config_round_trip_rebuilds_same_architecture():
-    backbone = make(structure="bidirectional", num_layers=2, pooling="mean")
+@pytest.mark.parametrize("pooling", ["mean", "max_mean"])
+def test_config_round_trip_rebuilds_same_architecture(pooling):
+    backbone = make(
+        structure="bidirectional", num_layers=2, pooling=pooling, bigram_buckets=9
+    )
     clone = SentimentBackbone.from_config(backbone.get_config())
     assert clone.get_config() == backbone.get_config()
     clone.set_weights(backbone.get_weights())
@@ -92,6 +144,9 @@ def test_config_round_trip_rebuilds_same_architecture():
         ({"structure": "tree"}, "`structure`"),
         ({"structure": "single", "num_layers": 2}, "`num_layers` must be 1"),
         ({"structure": "hierarchical", "pooling": "mean"}, "`pooling`"),
+        ({"structure": "hierarchical", "pooling": "max_mean"}, "`pooling`"),
+        ({"bigram_buckets": 1}, "`bigram_buckets` must be 0"),
+        ({"bigram_buckets": -3}, "`bigram_buckets`"),
         ({"units": 0}, "`units`"),
         ({"dropout": 1.5}, "`dropout`"),
     ],

@@ -18,8 +18,16 @@ def make(num_classes=2, structure="single", class_names=None, max_sentences=None
     pre = SentimentPreprocessor.from_texts(
         TEXTS, sequence_length=5, max_sentences=max_sentences
     )
+    # The recipe's token-pair embedding and pooling where the structure has them.
+    flat = structure != "hierarchical"
     backbone = SentimentBackbone(
-        len(pre.vocabulary), 4, units=4, structure=structure, num_layers=1
+        len(pre.vocabulary),
+        4,
+        units=4,
+        structure=structure,
+        num_layers=1,
+        pooling="max_mean" if flat else "last",
+        bigram_buckets=8 if flat else 0,
     )
     return SentimentClassifier(backbone, num_classes, pre, class_names=class_names)
 
