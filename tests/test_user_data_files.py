@@ -128,7 +128,15 @@ def test_repeated_texts_never_land_on_both_sides_of_the_split(tmp_path):
     assert "so so" not in train_texts | test_texts
     assert task.notes[0] == (
         f"note: {path!r}: left out 80 rows that repeat another row's text and the "
-        "1 texts labelled both negative and positive, so that no test text is also "
+        "1 text labelled both negative and positive, so that no test text is also "
+        "a training text; 40 distinct texts remain"
+    )
+    # Counts of one read as one; two conflicting texts leave 4 rows out.
+    rows = reviews(20) + [reviews(20)[0], ("meh", 0), ("meh", 1), ("ok", 1), ("ok", 0)]
+    path = write_csv(tmp_path / "one_repeat.csv", rows)
+    assert SENTIMENT.load(path, tiny=True, seed=0).notes[0] == (
+        f"note: {path!r}: left out 1 row that repeats another row's text and the "
+        "2 texts labelled both negative and positive, so that no test text is also "
         "a training text; 40 distinct texts remain"
     )
 

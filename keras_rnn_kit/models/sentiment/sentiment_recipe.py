@@ -348,9 +348,13 @@ def _distinct_note(data, repeats, conflicting, kept):
     """The note saying which rows of `data` `distinct_texts` left out."""
     parts = []
     if repeats:
-        parts.append(f"{repeats:,} rows that repeat another row's text")
+        rows = "1 row that repeats" if repeats == 1 else f"{repeats:,} rows that repeat"
+        parts.append(f"{rows} another row's text")
     if conflicting:
-        parts.append(f"the {conflicting:,} texts labelled both negative and positive")
+        texts = "text" if conflicting == 1 else "texts"
+        parts.append(
+            f"the {conflicting:,} {texts} labelled both negative and positive"
+        )
     return (
         f"note: {data!r}: left out {' and '.join(parts)}, so that no test text is "
         f"also a training text; {kept:,} distinct texts remain"
