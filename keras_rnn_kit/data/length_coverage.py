@@ -19,11 +19,18 @@ sequence_length 4 covers 66.7% of training texts
 import numpy as np
 
 
+def tokenized_batches(tokenizer, texts, batch_size: int = 1024):
+    """Yields `tokenizer`'s ragged tokens of `texts`, `batch_size` texts at a time
+    (its graph path: a whole corpus at once would hold every token in memory)."""
+    for start in range(0, len(texts), batch_size):
+        yield tokenizer.tokenize(list(texts[start : start + batch_size]))
+
+
 def token_counts(tokenizer, texts, batch_size: int = 1024) -> np.ndarray:
     """Tokens per text as `tokenizer` counts them (its graph path, in batches)."""
     counts = [
-        tokenizer.tokenize(list(texts[i : i + batch_size])).row_lengths().numpy()
-        for i in range(0, len(texts), batch_size)
+        tokens.row_lengths().numpy()
+        for tokens in tokenized_batches(tokenizer, texts, batch_size)
     ]
     return np.concatenate(counts) if counts else np.zeros(0, "int64")
 

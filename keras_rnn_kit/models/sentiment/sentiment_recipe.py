@@ -35,6 +35,7 @@ from keras_rnn_kit.data.delimited_text import read_labelled_text
 from keras_rnn_kit.data.generated_reviews import generate_reviews
 from keras_rnn_kit.data.length_coverage import length_notes
 from keras_rnn_kit.data.length_coverage import token_counts
+from keras_rnn_kit.data.length_coverage import tokenized_batches
 from keras_rnn_kit.data.review_folders import load_review_folders
 from keras_rnn_kit.data.splits import distinct_texts
 from keras_rnn_kit.data.splits import split_indices
@@ -237,13 +238,11 @@ class SentimentRecipe(Recipe):
         ]
 
 
-def distinct_token_pairs(tokenizer, texts, batch_size=1024) -> int:
+def distinct_token_pairs(tokenizer, texts) -> int:
     """How many distinct (token, next token) pairs `texts` hold."""
     pairs = set()
-    for start in range(0, len(texts), batch_size):
-        for row in tokenizer.tokenize(
-            list(texts[start : start + batch_size])
-        ).to_list():
+    for tokens in tokenized_batches(tokenizer, texts):
+        for row in tokens.to_list():
             pairs.update(zip(row, row[1:], strict=False))
     return len(pairs)
 
@@ -352,9 +351,7 @@ def _distinct_note(data, repeats, conflicting, kept):
         parts.append(f"{rows} another row's text")
     if conflicting:
         texts = "text" if conflicting == 1 else "texts"
-        parts.append(
-            f"the {conflicting:,} {texts} labelled both negative and positive"
-        )
+        parts.append(f"the {conflicting:,} {texts} labelled both negative and positive")
     return (
         f"note: {data!r}: left out {' and '.join(parts)}, so that no test text is "
         f"also a training text; {kept:,} distinct texts remain"
