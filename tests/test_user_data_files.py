@@ -14,12 +14,16 @@ import json
 import os
 import random
 
+import numpy as np
 import pytest
 
 from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.cli import main
+from keras_rnn_kit.data.length_coverage import token_counts
 from keras_rnn_kit.data.number_translation import number_to_chinese
 from keras_rnn_kit.data.number_translation import number_to_english
+from keras_rnn_kit.data.text_tokenizer import TextTokenizer
+from keras_rnn_kit.models.sentiment.sentiment_recipe import token_statistics
 
 SENTIMENT = get_application("sentiment")
 TRANSLATION = get_application("translation")
@@ -204,6 +208,15 @@ def test_bigram_rows_follow_the_distinct_token_pairs_up_to_the_cap(tmp_path):
     assert capped.build(task).backbone.bigram_buckets == 32
 
 
+def test_token_statistics_count_tokens_and_distinct_pairs_in_one_pass():
+    texts = ["good good film", "", "Film good good good", "我爱它"]
+    counts, pairs = token_statistics(TextTokenizer(), texts)
+    np.testing.assert_array_equal(counts, token_counts(TextTokenizer(), texts))
+    # Lower-cased: (good, good), (good, film), (film, good); (我, 爱), (爱, 它).
+    assert counts.tolist() == [3, 0, 4, 3]
+    assert pairs == 5
+
+
 def test_generated_reviews_keep_their_split():
     task = SENTIMENT.load(None, tiny=True, seed=0)
     assert task.description.startswith("generated reviews: 204 training texts (")
@@ -247,16 +260,34 @@ def test_translation_test_data_longer_than_training_is_cut_not_refused(tmp_path)
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "vqa", "--test-data", "t.csv"], "`test_data` (--test-data) does "
-         "not apply to vqa; only sentiment and translation read it."),
-        (["train", "sentiment", "--test-data", "t.csv"], "`--test-data` 't.csv' "
-         "needs a `--data` file to train on"),
-        (["train", "translation", "--validation-split", "1"], "`--validation-split`"
-         " must be a float in (0, 1), got 1.0."),
-        (["train", "sentiment", "--data", "imdb_reviews", "--validation-split",
-          "0.1"], "apply to a CSV/TSV/JSONL `--data` file"),
-        (["evaluate", "captioning", "m.keras", "--validation-split", "0.5"],
-         "`validation_split` (--validation-split) does not apply to captioning"),
+        (
+            ["train", "vqa", "--test-data", "t.csv"],
+            "`test_data` (--test-data) does "
+            "not apply to vqa; only sentiment and translation read it.",
+        ),
+        (
+            ["train", "sentiment", "--test-data", "t.csv"],
+            "`--test-data` 't.csv' needs a `--data` file to train on",
+        ),
+        (
+            ["train", "translation", "--validation-split", "1"],
+            "`--validation-split` must be a float in (0, 1), got 1.0.",
+        ),
+        (
+            [
+                "train",
+                "sentiment",
+                "--data",
+                "imdb_reviews",
+                "--validation-split",
+                "0.1",
+            ],
+            "apply to a CSV/TSV/JSONL `--data` file",
+        ),
+        (
+            ["evaluate", "captioning", "m.keras", "--validation-split", "0.5"],
+            "`validation_split` (--validation-split) does not apply to captioning",
+        ),
     ],
 )
 def test_split_options_are_checked_before_training(tmp_path, argv, message):

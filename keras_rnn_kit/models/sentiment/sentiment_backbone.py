@@ -111,12 +111,8 @@ class SentimentBackbone(keras.Model):
         check_choice("pooling", pooling, POOLINGS)
         check_rate("dropout", dropout)
         check_positive_int("attention_units", attention_units)
-        check_non_negative_int("bigram_buckets", bigram_buckets)
-        if bigram_buckets == 1:
-            raise ValueError(
-                "`bigram_buckets` must be 0 (no bigrams) or at least 2 (row 0 is "
-                "for tokens without a next token), got 1."
-            )
+        if check_non_negative_int("bigram_buckets", bigram_buckets):
+            check_bigram_buckets(bigram_buckets)
         if structure == "single" and num_layers != 1:
             raise ValueError(
                 f'`num_layers` must be 1 for structure="single", got {num_layers}; '
@@ -250,14 +246,25 @@ def bigram_ids(token_ids, padding_mask, vocabulary_size, buckets):
     >>> bigram_ids(ids, ids != 0, vocabulary_size=10, buckets=8).numpy().tolist()
     [[7, 4, 0, 0]]
     """
+    check_bigram_buckets(buckets)
     pad = [[0, 0]] * (len(token_ids.shape) - 1) + [[0, 1]]
     ids = ops.cast(token_ids, "int64")
     next_ids = ops.pad(ids[..., 1:], pad)
     next_real = ops.pad(padding_mask[..., 1:], pad, constant_values=False)
     pair = ids * vocabulary_size + next_ids
-    hashed = ops.mod(pair, max(buckets - 1, 1)) + 1
+    hashed = ops.mod(pair, buckets - 1) + 1
     both_real = ops.logical_and(padding_mask, next_real)
     return ops.cast(ops.where(both_real, hashed, 0), "int32")
+
+
+def check_bigram_buckets(buckets):
+    """Raises unless `buckets` is an int >= 2 (row 0 is for tokens without a
+    next token, so one row would hold no pair)."""
+    if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 2:
+        raise ValueError(
+            "`bigram_buckets` must be 0 (no bigrams) or an int >= 2 (row 0 is for "
+            f"tokens without a next token), got {buckets!r}."
+        )
 
 
 def _encoders(cell, units, structure, num_layers, pooling, dropout, attention_units):

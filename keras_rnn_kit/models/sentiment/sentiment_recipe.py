@@ -147,10 +147,10 @@ class SentimentRecipe(Recipe):
             train_texts, train_labels = _texts_and_labels(train_batches)
             test = _texts_and_labels(test_batches)
             source = f"{data!r} (aclImdb folder or tfds name)"
+        train_counts, pairs = token_statistics(TextTokenizer(), train_texts)
         length, coverage = self._sequence_length(
-            train_texts, test[0], tiny, sequence_length
+            train_counts, test[0], tiny, sequence_length
         )
-        pairs = distinct_token_pairs(TextTokenizer(), train_texts)
         cap = 64 if tiny else self.bigram_buckets
         buckets = min(cap, 2 ** math.ceil(math.log2(2 * pairs + 2)))
         coverage.append(
@@ -172,11 +172,10 @@ class SentimentRecipe(Recipe):
             buckets,
         )
 
-    def _sequence_length(self, train_texts, test_texts, tiny, sequence_length):
+    def _sequence_length(self, train_counts, test_texts, tiny, sequence_length):
         """`(sequence_length, notes)`: `sequence_length`, else the token count
-        that covers `length_coverage` of the training texts, within bounds."""
-        tokenizer = TextTokenizer()  # the one `SentimentPreprocessor` uses
-        train_counts = token_counts(tokenizer, train_texts)
+        that covers `length_coverage` of the training texts (whose token counts
+        are `train_counts`), within bounds."""
         wanted = int(
             np.quantile(train_counts, self.length_coverage, method="inverted_cdf")
         )
@@ -192,7 +191,7 @@ class SentimentRecipe(Recipe):
         return length, length_notes(
             setting,
             train_counts <= length,
-            token_counts(tokenizer, test_texts) <= length,
+            token_counts(TextTokenizer(), test_texts) <= length,
             "texts",
             "test",
             f"pass --sequence-length {wanted} to cover "
@@ -238,13 +237,16 @@ class SentimentRecipe(Recipe):
         ]
 
 
-def distinct_token_pairs(tokenizer, texts) -> int:
-    """How many distinct (token, next token) pairs `texts` hold."""
-    pairs = set()
+def token_statistics(tokenizer, texts) -> tuple[np.ndarray, int]:
+    """`(tokens per text, distinct (token, next token) pairs)` of `texts`, in one
+    tokenizing pass (`tokenizer` is the one `SentimentPreprocessor` uses)."""
+    counts, pairs = [], set()
     for tokens in tokenized_batches(tokenizer, texts):
-        for row in tokens.to_list():
+        rows = tokens.to_list()
+        counts.append(np.array([len(row) for row in rows], "int64"))
+        for row in rows:
             pairs.update(zip(row, row[1:], strict=False))
-    return len(pairs)
+    return (np.concatenate(counts) if counts else np.zeros(0, "int64")), len(pairs)
 
 
 def class_balance(labels) -> str:

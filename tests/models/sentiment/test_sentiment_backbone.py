@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_rnn_kit.models.sentiment import SentimentBackbone
+from keras_rnn_kit.models.sentiment.sentiment_backbone import bigram_ids
 
 IDS = np.array([[5, 7, 9, 3], [4, 6, 0, 0], [0, 0, 0, 0]], "int32")
 
@@ -87,6 +88,19 @@ def test_bigram_ids_stay_in_range_for_large_vocabularies():
     ids = np.array([[199_999, 199_998, 123_456, 0]], "int32")
     out = backbone(inputs(ids)).numpy()
     assert np.isfinite(out).all()
+    pairs = bigram_ids(ids, ids != 0, vocabulary_size=200_000, buckets=16).numpy()
+    # (199999 * 200000 + 199998) overflows int32; in int64 it folds into [1, 16).
+    want = [
+        (a * 200_000 + b) % 15 + 1 for a, b in ((199_999, 199_998), (199_998, 123_456))
+    ]
+    assert pairs.tolist() == [[*want, 0, 0]]
+
+
+@pytest.mark.parametrize("buckets", [1, 0, -4, 2.5, True])
+def test_bigram_ids_refuse_fewer_than_two_buckets(buckets):
+    ids = np.array([[3, 4, 0]])
+    with pytest.raises(ValueError, match=r"`bigram_buckets` must be 0 .* got"):
+        bigram_ids(ids, ids != 0, vocabulary_size=10, buckets=buckets)
 
 
 @pytest.mark.parametrize(
@@ -154,3 +168,19 @@ def test_config_round_trip_rebuilds_same_architecture(pooling):
 def test_argument_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make(**kwargs)
+
+
+def test_max_mean_pooling_under_mixed_precision_follows_float32():
+    """The recipe's backbone under `mixed_float16`: float16 outputs within
+    float16 rounding of the float32 model with the same weights, an all-padding
+    row included (its max is never the -inf fill)."""
+    args = {"structure": "bidirectional", "num_layers": 1, "pooling": "max_mean"}
+    reference = make(bigram_buckets=8, **args)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    mixed = make(bigram_buckets=8, **args)
+    mixed.set_weights(reference.get_weights())
+    got = mixed(inputs(IDS))
+    assert got.dtype == "float16"
+    got = np.asarray(got, "float32")
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, reference(inputs(IDS)), atol=5e-3)

@@ -10,6 +10,7 @@ from keras_rnn_kit.models.sentiment import SentimentClassifier
 from keras_rnn_kit.models.sentiment import SentimentPreprocessor
 from keras_rnn_kit.models.sentiment.sentiment_export import TEXT_ASSETS_FORMAT
 from keras_rnn_kit.models.sentiment.sentiment_export import probabilities
+from tests.test_case import xla_functions
 
 TEXTS = ["The food was good. The staff was rude!", "bad soup", "", "zzz"]
 
@@ -98,9 +99,25 @@ def test_text_assets_describe_the_preprocessor(tmp_path):
     assert assets["format"] == TEXT_ASSETS_FORMAT
     assert assets["vocabulary"] == model.preprocessor.vocabulary.tokens
     assert assets["tokenizer"] == {
-        "mode": "auto", "lowercase": True, "strip_punctuation": True
+        "mode": "auto",
+        "lowercase": True,
+        "strip_punctuation": True,
     }
     assert (assets["sequence_length"], assets["max_sentences"]) == (5, 2)
     assert (assets["pad_id"], assets["oov_id"]) == (0, 1)
     assert assets["class_names"] == ["neg", "pos"] and assets["num_classes"] == 2
     assert set(assets["sentence_split"]) == {"line_break", "sentence_end"}
+
+
+def test_keras_export_of_the_recipe_shape_serves_its_probabilities(tmp_path):
+    """Keras's own `model.export()` of a classifier with the recipe's pair
+    embedding and max+mean pooling: no XLA program, and the served outputs
+    equal the model's on the preprocessed inputs."""
+    model = make(structure="bidirectional")
+    features = model.preprocessor(TEXTS)
+    expected = np.asarray(model(features))
+    path = str(tmp_path / "sentiment")
+    model.export(path, verbose=False)
+    assert not xla_functions(path)
+    loaded = tf.saved_model.load(path)  # held: its function reads its variables
+    np.testing.assert_allclose(np.asarray(loaded.serve(features)), expected, atol=1e-6)
