@@ -80,8 +80,9 @@ class BahdanauAttention(AttentionBase):
         return ops.matmul(memory, self.memory_kernel) + self.bias
 
     def score(self, query, keys):
-        # q_t W_q  (batch, target_length, 1, units)
-        q = ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
+        # q_t W_q  (batch, target_length, 1, units); an einsum, not a rank-3 by
+        # rank-2 matmul, whose TF gradient XLA cannot compile inside a loop.
+        q = ops.expand_dims(ops.einsum("btd,du->btu", query, self.query_kernel), 2)
         # e_{t,s} = vᵀ tanh(q_t W_q + m_s W_m + b)  (batch, target, source)
         return ops.sum(ops.tanh(q + ops.expand_dims(keys, 1)) * self.score_kernel, -1)
 

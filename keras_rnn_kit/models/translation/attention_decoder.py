@@ -1,6 +1,7 @@
 """A recurrent decoder that attends over encoder memory, with input feeding."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_rnn_kit.utils.validation import check_positive_int
@@ -23,8 +24,9 @@ class AttentionDecoder(keras.layers.Layer):
     Why not `keras.layers.RNN`: Keras 3's `RNN` has no `constants=` argument, so a
     cell cannot see the encoder memory except by tiling it into every time step's
     input (`T` copies) or carrying it in the state (which `RNN` would return and
-    mask). Instead this layer loops itself with `keras.ops.scan` over time (one
-    `tf.while_loop` with the TF backend), and the same `step` method serves
+    mask). Instead this layer loops itself with `tf.scan` over time (one bounded
+    `tf.while_loop`, so a train step compiled by XLA, `jit_compile=True`, can
+    differentiate it), and the same `step` method serves
     teacher-forced training here and token-by-token decoding in `Translator.step`,
     which is what the samplers and the export helpers call.
 
@@ -145,7 +147,7 @@ class AttentionDecoder(keras.layers.Layer):
     def call(self, inputs, memory, memory_mask, initial_state):
         keys = self.prepare_memory(memory)
         batch_size = ops.shape(inputs)[0]
-        # Carry and per-step output share one structure (a `keras.ops.scan` rule).
+        # The carry; `tf.scan` stacks each step's carry as its output.
         carry = {
             "states": list(initial_state),
             "feed": ops.zeros((batch_size, self.units), dtype=self.compute_dtype),
@@ -156,11 +158,14 @@ class AttentionDecoder(keras.layers.Layer):
             attentional, states, weights = self.step(
                 x_t, carry["states"], carry["feed"], memory, keys, memory_mask
             )
-            new_carry = {"states": states, "feed": attentional, "weights": weights}
-            return new_carry, new_carry
+            return {"states": states, "feed": attentional, "weights": weights}
 
         # Time-major for the scan. (target_length, batch, embedding_dim)
-        _, per_step = ops.scan(scan_step, carry, ops.transpose(inputs, (1, 0, 2)))
+        # `tf.scan` bounds its loop (`maximum_iterations`), which XLA needs to
+        # differentiate it; `keras.ops.scan`'s TF loop has no bound.
+        per_step = tf.scan(
+            scan_step, ops.transpose(inputs, (1, 0, 2)), initializer=carry
+        )
         outputs = ops.transpose(per_step["feed"], (1, 0, 2))
         weights = ops.transpose(per_step["weights"], (1, 0, 2))
         return outputs, weights

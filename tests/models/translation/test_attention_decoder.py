@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_rnn_kit.cells import LSTMCell
 from keras_rnn_kit.layers import BahdanauAttention
@@ -62,3 +63,31 @@ def test_bad_arguments_name_the_argument():
         AttentionDecoder(LSTMCell(3), keras.layers.Dense(3), units=3)
     with pytest.raises(ValueError, match="`units`"):
         AttentionDecoder(LSTMCell(3), BahdanauAttention(3), units=0)
+
+
+@pytest.mark.parametrize(
+    "attention", [BahdanauAttention(7), LuongAttention("general")], ids=str
+)
+def test_gradients_compile_with_xla_and_equal_the_graph_ones(rng, attention):
+    """A train step compiled by XLA (`jit_compile=True`, Keras's `"auto"` on a
+    GPU) differentiates the time loop, and gets the graph's numbers to 1e-5."""
+    decoder = AttentionDecoder(LSTMCell(UNITS), attention, units=UNITS)
+    inputs = tf.constant(rng.normal(size=(2, 3, EMBED)), "float32")
+    memory = tf.constant(rng.normal(size=(2, 4, MEMORY)), "float32")
+    states = [tf.constant(rng.normal(size=(2, UNITS)), "float32") for _ in range(2)]
+    decoder(inputs, memory, MASK, states)
+
+    def loss_and_gradients(inputs, memory, states):
+        with tf.GradientTape() as tape:
+            tape.watch([inputs, memory, *states])
+            outputs, weights = decoder(inputs, memory, MASK, states)
+            loss = tf.reduce_sum(outputs**2) + tf.reduce_sum(weights[..., :2])
+        watched = [inputs, memory, *states, *decoder.trainable_weights]
+        return loss, tape.gradient(loss, watched)
+
+    graph = tf.function(loss_and_gradients)(inputs, memory, states)
+    xla = tf.function(loss_and_gradients, jit_compile=True)(inputs, memory, states)
+    np.testing.assert_allclose(xla[0], graph[0], rtol=1e-5)
+    assert len(xla[1]) == len(graph[1]) == 4 + len(decoder.trainable_weights)
+    for got, want in zip(xla[1], graph[1], strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
