@@ -242,9 +242,8 @@ def token_statistics(tokenizer, texts) -> tuple[np.ndarray, int]:
     tokenizing pass (`tokenizer` is the one `SentimentPreprocessor` uses)."""
     counts, pairs = [], set()
     for tokens in tokenized_batches(tokenizer, texts):
-        rows = tokens.to_list()
-        counts.append(np.array([len(row) for row in rows], "int64"))
-        for row in rows:
+        counts.append(tokens.row_lengths().numpy())
+        for row in tokens.to_list():
             pairs.update(zip(row, row[1:], strict=False))
     return (np.concatenate(counts) if counts else np.zeros(0, "int64")), len(pairs)
 
