@@ -118,8 +118,8 @@ class RNN(keras.layers.RNN):
     CPU, gradients included).
 
     XLA compiles one program per input shape; `"compiled"` pads the time axis to
-    the next power of two (at least 32) and stops its loops at the true length,
-    so lengths 1 to 128 share 3 programs (batch sizes are not padded: a smaller
+    the next power of two (at least 8) and stops its loops at the true length,
+    so lengths 1 to 128 share 5 programs (batch sizes are not padded: a smaller
     last batch compiles once more), however often Keras retraces `predict` or
     `train_step` for new shapes. Each compile takes 0.2-0.3 s on a 2-core CPU,
     more than a few calls save, so traced inference (`predict`, `evaluate`, a

@@ -116,7 +116,8 @@ def test_dropout_changes_the_result_only_in_training(rng):
 
 
 @pytest.mark.parametrize(
-    "steps, padded", [(1, 32), (32, 32), (33, 64), (64, 64), (65, 128), (100, 128)]
+    "steps, padded",
+    [(1, 8), (8, 8), (9, 16), (17, 32), (32, 32), (33, 64), (65, 128), (100, 128)],
 )
 def test_bucket_length_is_the_next_power_of_two(steps, padded):
     assert int(compiled_sequence.bucket_length(steps)) == padded
