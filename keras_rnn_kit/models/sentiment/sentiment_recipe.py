@@ -147,9 +147,10 @@ class SentimentRecipe(Recipe):
             train_texts, train_labels = _texts_and_labels(train_batches)
             test = _texts_and_labels(test_batches)
             source = f"{data!r} (aclImdb folder or tfds name)"
-        train_counts, pairs = token_statistics(TextTokenizer(), train_texts)
+        tokenizer = TextTokenizer()  # the one `SentimentPreprocessor` uses
+        train_counts, pairs = token_statistics(tokenizer, train_texts)
         length, coverage = self._sequence_length(
-            train_counts, test[0], tiny, sequence_length
+            train_counts, token_counts(tokenizer, test[0]), tiny, sequence_length
         )
         cap = 64 if tiny else self.bigram_buckets
         buckets = min(cap, 2 ** math.ceil(math.log2(2 * pairs + 2)))
@@ -172,10 +173,10 @@ class SentimentRecipe(Recipe):
             buckets,
         )
 
-    def _sequence_length(self, train_counts, test_texts, tiny, sequence_length):
-        """`(sequence_length, notes)`: `sequence_length`, else the token count
-        that covers `length_coverage` of the training texts (whose token counts
-        are `train_counts`), within bounds."""
+    def _sequence_length(self, train_counts, test_counts, tiny, sequence_length):
+        """`(sequence_length, notes)` from the tokens per training and test text:
+        `sequence_length`, else the count that covers `length_coverage` of the
+        training texts, within bounds."""
         wanted = int(
             np.quantile(train_counts, self.length_coverage, method="inverted_cdf")
         )
@@ -191,7 +192,7 @@ class SentimentRecipe(Recipe):
         return length, length_notes(
             setting,
             train_counts <= length,
-            token_counts(TextTokenizer(), test_texts) <= length,
+            test_counts <= length,
             "texts",
             "test",
             f"pass --sequence-length {wanted} to cover "
