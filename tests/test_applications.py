@@ -303,10 +303,11 @@ def test_translation_trains_on_renamed_number_copies_of_copying_pairs(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(APPLICATIONS))
+@pytest.mark.parametrize("name", [n for n in APPLICATIONS if n != "translation"])
 def test_every_application_trains_a_step_compiled_by_xla(name):
     # `jit_compile=True` is Keras's "auto" on a GPU when no layer opts out (the
     # captioner's attention decoder used to fail there: an unbounded time loop).
+    # The translator's step is compared with the graph step in test_translator.
     recipe = get_application(name)
     prepared = recipe.load(None, tiny=True, seed=0)
     model = recipe.build(prepared, tiny=True)

@@ -87,7 +87,11 @@ class AttentionDecoder(keras.layers.Layer):
         self.attention = attention
         self.units = check_positive_int("units", units)
         self.projection = keras.layers.Dense(
-            units, activation="tanh", use_bias=False, name="attention_projection"
+            units,
+            activation="tanh",
+            use_bias=False,
+            dtype=self.dtype_policy,
+            name="attention_projection",
         )
 
     @property

@@ -91,3 +91,47 @@ def test_gradients_compile_with_xla_and_equal_the_graph_ones(rng, attention):
     assert len(xla[1]) == len(graph[1]) == 4 + len(decoder.trainable_weights)
     for got, want in zip(xla[1], graph[1], strict=True):
         np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_float64_and_second_order_gradients_equal_an_unrolled_loop(rng):
+    """In float64 the scan keeps float64, and a gradient penalty's double tape
+    through it (the gradient of a gradient's norm) equals the same steps unrolled
+    in Python (`decoder.step` at each step, no loop op), to 1e-10."""
+    cell = LSTMCell(UNITS, dtype="float64")
+    attention = BahdanauAttention(7, dtype="float64")
+    decoder = AttentionDecoder(cell, attention, units=UNITS, dtype="float64")
+    inputs = tf.constant(rng.normal(size=(2, 3, EMBED)), "float64")
+    memory = tf.constant(rng.normal(size=(2, 4, MEMORY)), "float64")
+    states = [tf.constant(rng.normal(size=(2, UNITS)), "float64") for _ in range(2)]
+    outputs, weights = decoder(inputs, memory, MASK, states)
+    assert outputs.dtype == weights.dtype == tf.float64
+
+    def unrolled(inputs, memory, states):
+        keys, feed, per_step = decoder.prepare_memory(memory), None, []
+        feed = tf.zeros((2, UNITS), tf.float64)
+        for t in range(inputs.shape[1]):
+            feed, states, _ = decoder.step(
+                inputs[:, t], states, feed, memory, keys, MASK
+            )
+            per_step.append(feed)
+        return tf.stack(per_step, axis=1)
+
+    def penalty_gradients(run):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                inner.watch(inputs)
+                loss = tf.reduce_sum(tf.sin(run(inputs, memory, states)))
+            slope = inner.gradient(loss, inputs)
+            penalty = tf.reduce_sum(slope**2)
+        return outer.gradient(penalty, decoder.trainable_weights)
+
+    scanned = penalty_gradients(lambda *args: decoder(*args[:2], MASK, args[2])[0])
+    reference = penalty_gradients(unrolled)
+    np.testing.assert_allclose(
+        decoder(inputs, memory, MASK, states)[0],
+        unrolled(inputs, memory, states),
+        atol=1e-12,
+    )
+    for got, want in zip(scanned, reference, strict=True):
+        assert want is not None and got is not None
+        np.testing.assert_allclose(got, want, atol=1e-10)
