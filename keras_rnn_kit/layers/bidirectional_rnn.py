@@ -103,6 +103,7 @@ class BidirectionalRNN(keras.layers.Layer):
         self.forward_layer = rnn_from_config(
             self.layer_config,
             f"forward_{base_name}",
+            dtype=self.dtype_policy,
             return_sequences=self.return_sequences,
             return_state=True,
             go_backwards=False,
@@ -111,6 +112,7 @@ class BidirectionalRNN(keras.layers.Layer):
         self.backward_layer = rnn_from_config(
             self.layer_config,
             f"backward_{base_name}",
+            dtype=self.dtype_policy,
             return_sequences=self.return_sequences,
             return_state=True,
             go_backwards=True,

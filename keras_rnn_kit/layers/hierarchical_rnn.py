@@ -127,24 +127,26 @@ class HierarchicalRNN(keras.layers.Layer):
         self.inner_rnn = rnn_from_config(
             self.inner_config,
             "inner_rnn",
+            dtype=self.dtype_policy,
             return_sequences=self.inner_pooling == "attention",
             return_state=False,
         )
         self.outer_rnn = rnn_from_config(
             self.outer_config,
             "outer_rnn",
+            dtype=self.dtype_policy,
             return_sequences=self.return_sequences or self.outer_pooling == "attention",
             return_state=False,
         )
         self.inner_attention = None
         if self.inner_pooling == "attention":
             self.inner_attention = AttentionPooling(
-                self.attention_units, name="inner_attention"
+                self.attention_units, dtype=self.dtype_policy, name="inner_attention"
             )
         self.outer_attention = None
         if self.outer_pooling == "attention":
             self.outer_attention = AttentionPooling(
-                self.attention_units, name="outer_attention"
+                self.attention_units, dtype=self.dtype_policy, name="outer_attention"
             )
         self.supports_masking = True
 

@@ -105,8 +105,9 @@ class RNN(keras.layers.RNN):
     smallest at batch 64 with 64 units: 0.9-1.1x the step loop on masked
     sequences of 16-64 steps (`benchmarks.masked_training.run(batch=64, ...)`).
 
-    `"compiled"` applies to a float32 input without unroll. Everything else (float64,
-    mixed precision, other cells or activations) runs the step loop, and so does:
+    `"compiled"` applies to a float32 input and cell without unroll. Everything
+    else (float64, mixed precision, other cells or activations) runs the step
+    loop, and so does:
 
     - tracing for a SavedModel (`tf.saved_model.save`, Keras's `model.export()`,
       the kit's exporters): the graph then holds no XLA program, which LiteRT
@@ -197,7 +198,9 @@ class RNN(keras.layers.RNN):
             return "loop" if dropout else "cudnn"
         if self.implementation == "auto" and _gpu_available():
             return "loop"
-        if sequences.dtype != tf.float32:
+        # The kernels compute in float32; a cell of another dtype (float64
+        # weights, say) is stepped by the loop, which casts for it as Keras does.
+        if sequences.dtype != tf.float32 or cell.compute_dtype != "float32":
             return "loop"
         if self.implementation == "fused":
             fusable = self._runs_fused() and mask is None and not dropout

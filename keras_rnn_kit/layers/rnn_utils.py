@@ -57,7 +57,7 @@ def serialize_rnn(name, obj):
     return keras.saving.serialize_keras_object(obj)
 
 
-def rnn_from_config(serialized, name, **overrides):
+def rnn_from_config(serialized, name, dtype=None, **overrides):
     """Builds a new recurrent layer from `serialize_rnn`'s output.
 
     A cell is wrapped in `keras_rnn_kit.layers.RNN(cell, **overrides)`; a layer
@@ -70,6 +70,9 @@ def rnn_from_config(serialized, name, **overrides):
     Args:
         serialized: dict from `serialize_rnn`.
         name: name of the new layer.
+        dtype: dtype policy of the `RNN` wrapping a cell (the wrapper is the
+            caller's own sublayer, so it follows the caller's policy); a layer
+            keeps the dtype of its config.
         **overrides: `return_sequences`, `return_state`, `go_backwards`,
             `zero_output_for_mask`.
 
@@ -80,7 +83,7 @@ def rnn_from_config(serialized, name, **overrides):
     config = serialized["config"]
     if "return_sequences" not in config:
         cell = keras.saving.deserialize_keras_object(serialized)
-        return RNN(cell, name=name, **overrides)
+        return RNN(cell, name=name, dtype=dtype, **overrides)
     if "zero_output_for_mask" not in config:
         overrides.pop("zero_output_for_mask", None)
     if "go_backwards" in overrides:

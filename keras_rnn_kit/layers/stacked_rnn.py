@@ -132,6 +132,7 @@ class StackedRNN(keras.layers.Layer):
                 return_sequences=True,
                 return_state=True,
                 go_backwards=self.go_backwards,
+                dtype=self.dtype_policy,
                 name=f"rnn_{i}",
             )
             for i, cell in enumerate(cells)
@@ -140,6 +141,7 @@ class StackedRNN(keras.layers.Layer):
             keras.layers.Dropout(
                 self.dropout_between,
                 seed=None if seed is None else seed + i,
+                dtype=self.dtype_policy,
                 name=f"dropout_{i}",
             )
             for i in range(len(cells) - 1)

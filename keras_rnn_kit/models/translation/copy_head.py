@@ -143,7 +143,9 @@ class CopyHead(keras.layers.Layer):
                 "target_columns", target_columns, (target_vocabulary_size,), none
             ),
         }
-        self.gates = keras.layers.Dense(2, activation="sigmoid", name="gates")
+        self.gates = keras.layers.Dense(
+            2, activation="sigmoid", dtype=self.dtype_policy, name="gates"
+        )
 
     @staticmethod
     def _check_columns(name, value, shape, none):

@@ -78,7 +78,7 @@ def test_float64_head_equals_the_numpy_mixture_in_float64():
     weights = _softmax(rng.normal(size=(2, 3, 4)))
     source_ids = np.array([[4, 5, 6, 7], [8, 5, 4, 6]])
     got = head(logits, attentional, weights, source_ids)
-    assert got.dtype == "float64"
+    assert got.dtype == head.gates.kernel.dtype == "float64"
     want = reference(head, logits, attentional, weights, source_ids)
     np.testing.assert_allclose(np.asarray(got), want, atol=1e-12)
 
