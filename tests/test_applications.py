@@ -8,6 +8,7 @@ train + predict per application, in a fresh process).
 import dataclasses
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -300,6 +301,39 @@ def test_translation_trains_on_renamed_number_copies_of_copying_pairs(tmp_path):
     )
     assert int(plain.train.cardinality()) == len(rows) - 1
     assert "renamed" not in plain.description
+
+
+@pytest.fixture
+def dtype_policy(request):
+    keras.config.set_dtype_policy(request.param)
+    yield request.param
+    keras.config.set_dtype_policy("float32")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(APPLICATIONS))
+@pytest.mark.parametrize("dtype_policy", ["float64", "mixed_float16"], indirect=True)
+def test_every_application_trains_and_scores_under_a_global_dtype_policy(
+    name, dtype_policy
+):
+    # float64: every weight float64 (the kit's kernels step aside for the loop);
+    # mixed_float16: float32 weights, float16 compute. One step, then the
+    # recipe's own metrics on its test split, all finite.
+    recipe = get_application(name)
+    prepared = recipe.load(None, tiny=True, seed=0)
+    model = recipe.build(prepared, tiny=True)
+    dataset, _ = make_dataset(prepared.train, 4)
+    before = [np.array(w) for w in model.trainable_weights]
+    history = model.fit(dataset.take(1), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    variable_dtype = "float64" if dtype_policy == "float64" else "float32"
+    assert {w.dtype for w in model.weights if "float" in w.dtype} == {variable_dtype}
+    assert any(
+        not np.allclose(w, b)
+        for w, b in zip(model.trainable_weights, before, strict=True)
+    )
+    metrics = recipe.evaluate(model, prepared.test)
+    assert metrics and all(np.isfinite(v) for v in metrics.values()), metrics
 
 
 @pytest.mark.slow
