@@ -334,6 +334,13 @@ def test_every_application_trains_and_scores_under_a_global_dtype_policy(
     )
     metrics = recipe.evaluate(model, prepared.test)
     assert metrics and all(np.isfinite(v) for v in metrics.values()), metrics
+    # The image L2 norm (VQA, visual dialog) computes in float32 under mixed
+    # precision: 64 features of 100 square to past float16's 65,504, and a
+    # float16 UnitNormalization returned zeros.
+    for layer in model._flatten_layers():
+        if layer.name == "image_l2_norm":
+            unit = np.asarray(layer(np.full((1, 64), 100.0, "float32")), "float64")
+            assert np.linalg.norm(unit) == pytest.approx(1.0, abs=1e-3)
 
 
 @pytest.mark.slow

@@ -119,7 +119,9 @@ class AttentionPooling(keras.layers.Layer):
         if mask is None:
             return ops.softmax(scores, axis=-1)
         mask = ops.cast(mask, "bool")
-        floor = ops.full_like(scores, -1e9)
+        # The largest real score, for a stable exp. The row's smallest score
+        # stands in for the masked ones: a constant like -1e9 overflows float16.
+        floor = ops.min(scores, axis=-1, keepdims=True)
         top = ops.max(ops.where(mask, scores, floor), axis=-1, keepdims=True)
         exp = ops.where(mask, ops.exp(ops.where(mask, scores - top, 0.0)), 0.0)
         total = ops.sum(exp, axis=-1, keepdims=True)

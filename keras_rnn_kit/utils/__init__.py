@@ -1,1 +1,1 @@
-"""Small helpers shared across the kit (argument validation)."""
+"""Small helpers shared across the kit (argument validation, precision)."""

@@ -8,6 +8,7 @@ from keras_rnn_kit.layers import RNN
 from keras_rnn_kit.layers import HierarchicalRNN
 from keras_rnn_kit.models.image_encoder import ImageEncoder
 from keras_rnn_kit.models.visual_dialog.candidate_encoder import CandidateEncoder
+from keras_rnn_kit.utils.precision import float32_under_mixed_precision
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
 
@@ -135,7 +136,9 @@ class VisualDialogBackbone(keras.Model):
         grid = image_encoder(inputs["images"])
         image_vector = keras.layers.GlobalMaxPooling2D(name="image_pooling")(grid)
         image_vector = image_projection(
-            keras.layers.UnitNormalization(name="image_l2_norm")(image_vector)
+            keras.layers.UnitNormalization(
+                dtype=float32_under_mixed_precision(), name="image_l2_norm"
+            )(image_vector)
         )
         # 2. Question: (batch, units).
         question = question_rnn(

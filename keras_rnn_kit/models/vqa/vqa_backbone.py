@@ -7,6 +7,7 @@ from keras_rnn_kit.cells import CELLS
 from keras_rnn_kit.cells import get_cell
 from keras_rnn_kit.layers import StackedRNN
 from keras_rnn_kit.models.image_encoder import ImageEncoder
+from keras_rnn_kit.utils.precision import float32_under_mixed_precision
 from keras_rnn_kit.utils.validation import check_choice
 from keras_rnn_kit.utils.validation import check_positive_int
 from keras_rnn_kit.utils.validation import check_rate
@@ -141,9 +142,9 @@ class VQABackbone(keras.Model):
             )
             image_vector = image_input
         # 2. "norm I": L2-normalise, project: (batch, fusion_dim).
-        image_vector = keras.layers.UnitNormalization(name="image_l2_norm")(
-            image_vector
-        )
+        image_vector = keras.layers.UnitNormalization(
+            dtype=float32_under_mixed_precision(), name="image_l2_norm"
+        )(image_vector)
         if image_scale:
             feature_dim = image_vector.shape[-1]
             image_vector = keras.layers.Rescaling(
