@@ -25,6 +25,7 @@ from keras_rnn_kit.models.recipe import Recipe
 from keras_rnn_kit.models.vqa import vqa_training
 from keras_rnn_kit.training import make_dataset
 from keras_rnn_kit.training.run_length import MAX_DEFAULT_EPOCHS
+from tests.test_case import tiny_application
 
 
 def test_registry_names_every_application():
@@ -49,9 +50,7 @@ def test_registry_names_every_application():
 def test_image_recipes_build_the_task_around_the_preprocessor_they_loaded(name):
     # One preprocessor per run: the training examples and the task share it, so
     # no model is built just to make the pipeline.
-    recipe = get_application(name)
-    prepared = recipe.load(None, tiny=True, seed=0)
-    model = recipe.build(prepared, tiny=True)
+    _, prepared, model = tiny_application(name)
     assert model.preprocessor is prepared.preprocessor
     x, y = next(iter(prepared.train.batch(2)))[:2]
     assert model.predict_on_batch(x).shape[0] == y.shape[0] == 2
@@ -303,35 +302,32 @@ def test_translation_trains_on_renamed_number_copies_of_copying_pairs(tmp_path):
     assert "renamed" not in plain.description
 
 
-@pytest.fixture
-def dtype_policy(request):
-    keras.config.set_dtype_policy(request.param)
-    yield request.param
-    keras.config.set_dtype_policy("float32")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(APPLICATIONS))
-@pytest.mark.parametrize("dtype_policy", ["float64", "mixed_float16"], indirect=True)
-def test_every_application_trains_and_scores_under_a_global_dtype_policy(
-    name, dtype_policy
-):
-    # float64: every weight float64 (the kit's kernels step aside for the loop);
-    # mixed_float16: float32 weights, float16 compute. One step, then the
-    # recipe's own metrics on its test split, all finite.
-    recipe = get_application(name)
-    prepared = recipe.load(None, tiny=True, seed=0)
-    model = recipe.build(prepared, tiny=True)
+def train_one_step(model, prepared):
+    """Fits `model` on one batch of 4 training examples; asserts the loss is
+    finite and some trainable weight moved."""
     dataset, _ = make_dataset(prepared.train, 4)
     before = [np.array(w) for w in model.trainable_weights]
     history = model.fit(dataset.take(1), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
-    variable_dtype = "float64" if dtype_policy == "float64" else "float32"
-    assert {w.dtype for w in model.weights if "float" in w.dtype} == {variable_dtype}
     assert any(
         not np.allclose(w, b)
         for w, b in zip(model.trainable_weights, before, strict=True)
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(APPLICATIONS))
+@pytest.mark.parametrize("policy", ["float64", "mixed_float16"])
+def test_every_application_trains_and_scores_under_a_global_dtype_policy(name, policy):
+    # float64: every weight float64 (the kit's kernels step aside for the loop);
+    # mixed_float16: float32 weights, float16 compute. One step, then the
+    # recipe's own metrics on its test split, all finite. (conftest resets the
+    # policy after each test.)
+    keras.config.set_dtype_policy(policy)
+    recipe, prepared, model = tiny_application(name)
+    train_one_step(model, prepared)
+    variable_dtype = "float64" if policy == "float64" else "float32"
+    assert {w.dtype for w in model.weights if "float" in w.dtype} == {variable_dtype}
     metrics = recipe.evaluate(model, prepared.test)
     assert metrics and all(np.isfinite(v) for v in metrics.values()), metrics
     # The image L2 norm (VQA, visual dialog) computes in float32 under mixed
@@ -349,17 +345,7 @@ def test_every_application_trains_a_step_compiled_by_xla(name):
     # `jit_compile=True` is Keras's "auto" on a GPU when no layer opts out (the
     # captioner's attention decoder used to fail there: an unbounded time loop).
     # The translator's step is compared with the graph step in test_translator.
-    recipe = get_application(name)
-    prepared = recipe.load(None, tiny=True, seed=0)
-    model = recipe.build(prepared, tiny=True)
+    _, prepared, model = tiny_application(name)
     model.jit_compile = True
     assert model.jit_compile is True  # Keras drops it for a layer without XLA
-    dataset, _ = make_dataset(prepared.train, 4)
-    before = [np.array(w) for w in model.trainable_weights]
-    history = model.fit(dataset.take(1), epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-    moved = [
-        not np.allclose(w, b)
-        for w, b in zip(model.trainable_weights, before, strict=True)
-    ]
-    assert any(moved)
+    train_one_step(model, prepared)

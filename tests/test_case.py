@@ -91,3 +91,13 @@ def xla_functions(saved_model_dir):
         for function in meta_graph.graph_def.library.function
         if function.attr["_XlaMustCompile"].b
     ]
+
+
+def tiny_application(name):
+    """`(recipe, prepared, model)`: application `name`'s registered recipe, its
+    tiny offline data (seed 0) and the tiny compiled model it builds."""
+    from keras_rnn_kit.applications import get_application
+
+    recipe = get_application(name)
+    prepared = recipe.load(None, tiny=True, seed=0)
+    return recipe, prepared, recipe.build(prepared, tiny=True)

@@ -10,8 +10,8 @@ import pytest
 import tensorflow as tf
 
 from keras_rnn_kit.applications import APPLICATIONS
-from keras_rnn_kit.applications import get_application
 from keras_rnn_kit.training import make_dataset
+from tests.test_case import tiny_application
 from tests.test_case import xla_functions
 
 # The Keras model runs the compiled kernel eagerly; the export traces the step
@@ -22,9 +22,7 @@ ATOL = 1e-5
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in APPLICATIONS if n != "sentiment"])
 def test_keras_export_serves_the_model_without_xla(name, tmp_path):
-    recipe = get_application(name)
-    prepared = recipe.load(None, tiny=True, seed=0)
-    model = recipe.build(prepared, tiny=True)
+    _, prepared, model = tiny_application(name)
     dataset, _ = make_dataset(prepared.train, 4)
     inputs = next(iter(dataset))[0]
     want = keras.tree.flatten(model(inputs))
