@@ -112,3 +112,13 @@ def test_traced_inference_equals_the_step_loop_before_and_after_compiling(
     # It rented (time was counted), then ran compiled (the count stopped).
     assert spent[0] > 0.0
     assert spent[-1] == spent[-3] >= tier.compile_seconds
+
+
+def test_refuses_a_function_that_captures_a_tensor():
+    tier = CompileWhenRepaid()
+    offset = tf.constant(3.0)
+    plain = lambda x: (x + offset,)  # noqa: E731
+    compiled = tf.function(lambda x: (x + 3.0,), jit_compile=True)
+    run = tf.function(lambda x: tier(plain, compiled, x, length=32, batch=1))
+    with pytest.raises(ValueError, match="`plain` must take every tensor.*captures 1"):
+        run(tf.zeros([]))
