@@ -25,13 +25,20 @@ kit's kernels against its own step loop rather than against Keras. Before
 timing, every model is checked to hold only the cell class its side should have.
 
 Records, per application: `"first epoch"` (the whole first `fit` call of a fresh
-model: setup, tracing and compiling included) and `"train epoch"` (the median of
-later epochs, interleaved with the baseline's).
+model: setup, tracing and compiling included), `"train epoch"` (the median of
+later epochs, interleaved with the baseline's) and `"loop-free bound"`: the
+baseline's epoch against the same baseline with every recurrent layer's loop over
+time taken out (`without_recurrent_loops`: each step's input projection is kept,
+the recurrence is not), so its `speedup` is the most any recurrent kernel could
+give that application (Amdahl's law) and `recurrent_share` the part of the
+baseline's epoch spent in those loops. The attention decoders' own loops
+(translation, captioning) are not recurrent layers and stay.
 The kit caches its XLA programs process-wide, per shape, so each application runs
 in a new Python process, where the kit's first epoch runs before the baseline's
 (one-time costs of the process land on the kit).
 """
 
+import contextlib
 import json
 import statistics
 import sys
@@ -44,6 +51,7 @@ import tensorflow as tf
 from benchmarks.timing import in_fresh_process
 from keras_rnn_kit import applications
 from keras_rnn_kit import cells
+from keras_rnn_kit.layers import rnn as rnn_module
 from keras_rnn_kit.layers.rnn_utils import is_rnn_cell
 from keras_rnn_kit.training import make_dataset
 
@@ -68,6 +76,32 @@ def _check_cells(model, side):
             f"found {sorted(c.__name__ for c in found) or 'none'}; the comparison "
             "would not be like for like."
         )
+
+
+def _loop_free_inner_loop(layer, sequences, initial_state, mask, training=False):
+    """`RNN.inner_loop` without the recurrence: every step's output is
+    `tanh(x_t W_i)` (the cell's input kernel, its first `units` columns), and the
+    final states are the last output and zeros."""
+    units = initial_state[0].shape[-1]
+    outputs = tf.tanh(tf.einsum("bti,iu->btu", sequences, layer.cell.kernel[:, :units]))
+    last = outputs[:, 0] if layer.go_backwards else outputs[:, -1]
+    return last, outputs, [last, *(tf.zeros_like(s) for s in initial_state[1:])]
+
+
+@contextlib.contextmanager
+def without_recurrent_loops():
+    """Within it, every `keras_rnn_kit.layers.RNN` (which the applications'
+    recurrent layers and structures are built from) traces without its loop over
+    time (`_loop_free_inner_loop`); yields a dict whose `"calls"` counts the
+    layers so traced."""
+    traced = {"calls": 0}
+
+    def inner_loop(layer, *args, **kwargs):
+        traced["calls"] += 1
+        return _loop_free_inner_loop(layer, *args, **kwargs)
+
+    with mock.patch.object(rnn_module.RNN, "inner_loop", inner_loop):
+        yield traced
 
 
 def _build(app, task, tiny, side, seed):
@@ -102,20 +136,28 @@ def _epoch(model, dataset):
 
 def measure(name, examples, repeats, tiny, seed=0):
     """Times one application on both sides (call it in a fresh process: see the
-    module docstring). Returns `{"first": {"kit": s, "baseline": s}, "steady":
-    {...}, "batches": n, "batch_size": b}`, seconds per epoch."""
+    module docstring). Returns `{"first": {"kit": s, "baseline": s, "loop_free":
+    s}, "steady": {...}, "batches": n, "batch_size": b, "recurrent_layers_traced":
+    n}`, seconds per epoch; `"loop_free"` is the baseline traced
+    `without_recurrent_loops`, and the count how many recurrent layers it traced
+    so."""
     app = applications.get_application(name)
     task = app.load(None, tiny, seed)
     epochs, batches = {}, None
-    for side in ("kit", "baseline"):
-        model = _build(app, task, tiny, side, seed)
+    for side in ("kit", "baseline", "loop_free"):
+        model = _build(app, task, tiny, "kit" if side == "kit" else "baseline", seed)
         dataset, batches = make_dataset(_subset(task.train, examples), app.batch_size)
         epochs[side] = _epoch(model, dataset)
-    first = {}
-    for side, run_epoch in epochs.items():
-        start = time.perf_counter()
-        run_epoch()
-        first[side] = time.perf_counter() - start
+    first = {side: _seconds(epochs[side]) for side in ("kit", "baseline")}
+    loop_free = epochs["loop_free"]
+    with without_recurrent_loops() as traced:
+        first["loop_free"] = _seconds(loop_free)
+
+    def loop_free_epoch():
+        with without_recurrent_loops():
+            return loop_free()
+
+    epochs["loop_free"] = loop_free_epoch
     later = {side: [] for side in epochs}
     for _ in range(repeats):
         for side, run_epoch in epochs.items():
@@ -125,7 +167,14 @@ def measure(name, examples, repeats, tiny, seed=0):
         "steady": {side: statistics.median(times) for side, times in later.items()},
         "batches": batches,
         "batch_size": app.batch_size,
+        "recurrent_layers_traced": traced["calls"],
     }
+
+
+def _seconds(run_epoch):
+    start = time.perf_counter()
+    run_epoch()
+    return time.perf_counter() - start
 
 
 def run(names=NAMES, examples=EXAMPLES, repeats=3, tiny=False):
@@ -145,6 +194,9 @@ def run(names=NAMES, examples=EXAMPLES, repeats=3, tiny=False):
         times = in_fresh_process(
             __name__, name=name, examples=examples, repeats=repeats, tiny=tiny
         )
+        size = f"{times['batches']} x {times['batch_size']} examples" + (
+            " (tiny)" if tiny else ""
+        )
         for phase, key in (("first epoch", "first"), ("train epoch", "steady")):
             records.append(
                 {
@@ -152,13 +204,27 @@ def run(names=NAMES, examples=EXAMPLES, repeats=3, tiny=False):
                     "kit": f"{name}, kit defaults (keras_rnn_kit LSTMCell)",
                     "baseline": f"{name} with keras.layers.LSTMCell",
                     "phase": phase,
-                    "size": f"{times['batches']} x {times['batch_size']} examples"
-                    + (" (tiny)" if tiny else ""),
+                    "size": size,
                     "kit_s": times[key]["kit"],
                     "baseline_s": times[key]["baseline"],
                     "speedup": times[key]["baseline"] / times[key]["kit"],
                 }
             )
+        steady = times["steady"]
+        records.append(
+            {
+                "name": f"{name} application vs Keras LSTMCell",
+                "kit": f"{name} with keras.layers.LSTMCell, recurrent loops taken out",
+                "baseline": f"{name} with keras.layers.LSTMCell",
+                "phase": "loop-free bound",
+                "size": size,
+                "kit_s": steady["loop_free"],
+                "baseline_s": steady["baseline"],
+                "speedup": steady["baseline"] / steady["loop_free"],
+                "recurrent_share": 1.0 - steady["loop_free"] / steady["baseline"],
+                "recurrent_layers_traced": times["recurrent_layers_traced"],
+            }
+        )
     return records
 
 

@@ -2,7 +2,9 @@
 assertions: speed targets are for `python -m benchmarks`, not for unit tests)."""
 
 import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from benchmarks import application_epochs
 from benchmarks import masked_training
@@ -40,6 +42,23 @@ def test_application_baseline_refuses_a_model_with_kit_cells():
         application_epochs._check_cells(model, "baseline")
 
 
+def test_without_recurrent_loops_takes_out_the_recurrence_and_keeps_the_projection(
+    rng,
+):
+    layer = RNN(LSTMCell(3), return_sequences=True, return_state=True)
+    x = rng.normal(size=(2, 4, 5)).astype("float32")
+    layer(x)
+    with application_epochs.without_recurrent_loops() as traced:
+        outputs, h, c = tf.function(lambda x: layer(x))(x)
+    expected = np.tanh(x @ layer.cell.kernel.numpy()[:, :3])
+    np.testing.assert_allclose(outputs, expected, atol=1e-6)
+    np.testing.assert_allclose(h, expected[:, -1], atol=1e-6)
+    np.testing.assert_array_equal(c, np.zeros((2, 3)))
+    assert traced["calls"] == 1
+    # Outside it, the layer recurs again.
+    assert not np.allclose(layer(x)[0], expected, atol=1e-3)
+
+
 def test_only_rejects_an_unknown_section():
     with pytest.raises(SystemExit):
         main(["--only", "masked,nope"])
@@ -70,7 +89,14 @@ def test_application_epoch_records():
     # One application: the five share this code, and each costs ~15 s here.
     name = "sentiment"
     records = application_epochs.run(names=[name], examples=16, repeats=1, tiny=True)
-    assert [r["phase"] for r in records] == ["first epoch", "train epoch"]
+    assert [r["phase"] for r in records] == [
+        "first epoch",
+        "train epoch",
+        "loop-free bound",
+    ]
     for record in records:
         _check_record(record)
         assert record["name"].startswith(name) and record["size"].endswith("(tiny)")
+    bound = records[-1]
+    assert bound["recurrent_share"] == pytest.approx(1 - 1 / bound["speedup"])
+    assert bound["recurrent_layers_traced"] > 0
