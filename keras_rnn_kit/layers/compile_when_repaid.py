@@ -135,9 +135,10 @@ def _either(renting, plain, compiled, args):
     again at the first run of every trace (Keras's `predict` traces twice per
     model). This op is not lowered: each branch stays a function of its own, run
     when chosen. For the kit's loop on a 2-core CPU that made each of the two
-    `predict` traces about 20 ms cheaper (first `predict` of a batch-1 model,
-    tracing included: 175-195 ms with `tf.cond`, 165-185 ms with this op,
-    `keras.layers.LSTM` 175-180 ms).
+    `predict` traces about 20 ms cheaper: the first and second `predict` of a
+    batch-1 model (tracing included) took 190-200 and 205-220 ms with
+    `tf.cond`, 165-185 and 185-200 ms with this op (`keras.layers.LSTM`:
+    170-190 ms each).
     """
     inputs = [a for a in tf.nest.flatten(args) if a is not None]
     specs = [tf.TensorSpec(a.shape, a.dtype) for a in inputs]
