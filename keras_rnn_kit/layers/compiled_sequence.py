@@ -66,6 +66,12 @@ MIN_BUCKET = 8
 INFERENCE_TIER = CompileWhenRepaid(compile_seconds=0.25, min_length=MIN_BUCKET)
 
 
+def _tiered(training):
+    """Whether a call goes through `INFERENCE_TIER`: traced inference. Its
+    inputs reach the loop unpadded, and only the XLA branch pads them."""
+    return not training and INFERENCE_TIER.applies()
+
+
 def compilable(cell):
     """Whether `cell` computes exactly the equations this module implements."""
     kind = KINDS.get(type(cell))
@@ -172,13 +178,23 @@ def _pad_time(tensor, length):
     return tf.pad(tensor, padding)
 
 
+def _padded(xw, steps, mask):
+    """`xw` and the time-major bool `mask` (or None) zero-padded (False-padded)
+    along time to `bucket_length(steps)`, which the XLA programs are compiled for."""
+    length = bucket_length(steps)
+    if mask is not None:
+        mask = tf.cast(_pad_time(tf.cast(mask, tf.int8), length), tf.bool)
+    return _pad_time(xw, length), mask
+
+
 def _run_forward(
     kind, flags, xw, steps, mask, recurrent_mask, states, recurrent_kernel
 ):
     """The loop over time, as plain TensorFlow ops (see `_forward` for the args).
 
     `_forward` compiles it with XLA; the second-order gradient differentiates it
-    as it is. Arrays hold `len(xw)` (the padded length) rows, zero past `steps`.
+    as it is. Arrays hold `len(xw)` rows (the padded length; `steps` in the
+    plain loop of traced inference), zero past `steps`.
     """
     keep_outs, store, zero_output = flags
     length = tf.shape(xw)[0]
@@ -280,22 +296,28 @@ def _forward(kind, flags, xw, steps, mask, recurrent_mask, states, recurrent_ker
 @tf.function(autograph=False)
 def _forward_when_repaid(kind, flags, *args):
     """`(outputs, *final_states)` of `_forward(kind, flags, *args)` (whose args
-    it takes), from the XLA program or, until that would have repaid its compile,
-    from the same loop as plain ops: `INFERENCE_TIER` decides at run time. For
-    inference only (no `store` flag). Like `_forward`, traced once per cell kind
-    and flags when called on `_any_shape` arguments.
+    it takes, but with `xw` and `mask` not padded: `steps` long), from the XLA
+    program or, until that would have repaid its compile, from the same loop as
+    plain ops: `INFERENCE_TIER` decides at run time. Only the XLA program's
+    inputs are padded (`_padded`), inside its branch, so the plain loop's
+    traces carry no padding. For inference only (no `store` flag). Like
+    `_forward`, traced once per cell kind and flags when called on `_any_shape`
+    arguments.
     """
+    return_sequences = flags[0]
 
     def plain(*args):
         outputs, finals, _ = _run_forward(kind, flags, *args)
         return (outputs, *finals)
 
-    def compiled(*args):
-        outputs, finals, _ = _forward(kind, flags, *args)
-        return (outputs, *finals)
+    def compiled(xw, steps, mask, *rest):
+        xw, mask = _padded(xw, steps, mask)
+        outputs, finals, _ = _forward(kind, flags, xw, steps, mask, *rest)
+        return (outputs[:steps] if return_sequences else outputs, *finals)
 
-    xw = args[0]
-    length, batch = tf.unstack(tf.shape(xw)[:2])
+    xw, steps = args[:2]
+    length = bucket_length(steps)
+    batch = tf.shape(xw)[1]
     return INFERENCE_TIER(plain, compiled, *args, length=length, batch=batch)
 
 
@@ -511,7 +533,7 @@ def _recurrence(kind, flags, steps, mask, recurrent_mask):
         """`_forward`'s results; traced inference goes through `INFERENCE_TIER`."""
         forward_flags = (return_sequences, training, zero_output)
         relaxed = _any_shape((xw, *loop_args, states))
-        if training or not INFERENCE_TIER.applies():
+        if not _tiered(training):
             return _forward(kind, forward_flags, *relaxed, recurrent_kernel)
         outputs, *finals = _forward_when_repaid(
             kind, forward_flags, *relaxed, recurrent_kernel
@@ -617,18 +639,17 @@ def compiled_sequence(
     kernel = tf.convert_to_tensor(cell.kernel)
     x = time_major(sequences, go_backwards)
     steps = tf.shape(x)[0]
-    length = bucket_length(steps)
     # X W + b for every step in one matmul: (time, batch, gates * units).
     xw = tf.tensordot(x, kernel, axes=1)
     if cell.use_bias:
         xw = xw + tf.convert_to_tensor(cell.bias)
-    xw = _pad_time(xw, length)
     if mask is not None:
         mask = tf.cast(mask, tf.bool)
         if len(mask.shape) == 3:  # (batch, time, 1)
             mask = mask[..., 0]
         mask = time_major(mask[..., None], go_backwards)
-        mask = tf.cast(_pad_time(tf.cast(mask, tf.int8), length), tf.bool)
+    if not _tiered(training):
+        xw, mask = _padded(xw, steps, mask)
     flags = (bool(return_sequences), bool(training), bool(zero_output_for_mask))
     recurrence = _recurrence(KINDS[type(cell)], flags, steps, mask, recurrent_mask)
     outputs, *finals = recurrence(

@@ -85,21 +85,29 @@ def test_refuses_a_negative_compile_cost():
 
 
 @pytest.mark.parametrize(
-    "cell_class, batch",
-    [(cells.VanillaRNNCell, 5), (cells.LSTMCell, 6), (cells.OriginalLSTMCell, 7)],
+    "cell_class, batch, return_sequences",
+    [
+        (cells.VanillaRNNCell, 5, True),
+        (cells.LSTMCell, 6, True),
+        (cells.OriginalLSTMCell, 7, True),
+        (cells.LSTMCell, 8, False),
+    ],
 )
 def test_traced_inference_equals_the_step_loop_before_and_after_compiling(
-    cell_class, batch, rng
+    cell_class, batch, return_sequences, rng
 ):
-    # 300 steps (padded to 512) at batches 5-7: slots no other test fills.
+    # 300 steps (padded to 512) at batches 5-8: slots no other test fills. The
+    # plain loop runs the 300 steps unpadded; the XLA branch pads to 512.
     tier = compiled_sequence.INFERENCE_TIER
-    kit = RNN(cell_class(4), return_sequences=True, return_state=True)
+    kit = RNN(cell_class(4), return_sequences=return_sequences, return_state=True)
     x = rng.normal(size=(batch, 300, 3)).astype("float32")
     lengths = rng.integers(1, 301, size=batch)
     lengths[:2] = 300, 1
     mask = np.arange(300)[None, :] < lengths[:, None]
     kit(x, mask=mask)
-    loop = keras.layers.RNN(kit.cell, return_sequences=True, return_state=True)
+    loop = keras.layers.RNN(
+        kit.cell, return_sequences=return_sequences, return_state=True
+    )
     expected = loop(x, mask=mask)
     infer = tf.function(lambda x, mask: kit(x, mask=mask, training=False))
     spent = []
@@ -122,3 +130,26 @@ def test_refuses_a_function_that_captures_a_tensor():
     run = tf.function(lambda x: tier(plain, compiled, x, length=32, batch=1))
     with pytest.raises(ValueError, match="`plain` must take every tensor.*captures 1"):
         run(tf.zeros([]))
+
+
+def test_gradients_of_traced_inference_equal_the_step_loop(rng):
+    # Traced inference (training=False) feeds the loop unpadded; a tape over it
+    # differentiates through the kernel's own gradient all the same.
+    kit = RNN(cells.LSTMCell(4), return_sequences=True)
+    x = tf.constant(rng.normal(size=(3, 11, 2)).astype("float32"))
+    mask = tf.constant(np.arange(11)[None, :] < np.array([[11], [4], [7]]))
+    kit(x, mask=mask)
+    loop = keras.layers.RNN(kit.cell, return_sequences=True)
+
+    def gradients(layer):
+        @tf.function
+        def run(x, mask):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.reduce_sum(tf.sin(layer(x, mask=mask, training=False)))
+            return tape.gradient(loss, [x, *kit.cell.trainable_weights])
+
+        return run(x, mask)
+
+    for got, want in zip(gradients(kit), gradients(loop), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
