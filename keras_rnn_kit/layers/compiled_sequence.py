@@ -68,7 +68,9 @@ INFERENCE_TIER = CompileWhenRepaid(compile_seconds=0.25, min_length=MIN_BUCKET)
 
 def _tiered(training):
     """Whether a call goes through `INFERENCE_TIER`: traced inference. Its
-    inputs reach the loop unpadded, and only the XLA branch pads them."""
+    inputs reach the loop unpadded, and only the XLA branch pads them (a
+    gradient taken through such a call, under a tape around `training=False`,
+    runs the XLA forward and backward programs at the true length)."""
     return not training and INFERENCE_TIER.applies()
 
 
